@@ -1,0 +1,1 @@
+"""The driven side: implementations of the ports in `workflows.ports`."""

@@ -1,0 +1,1 @@
+"""The SQL store: SQLModel tables, the repository, the engine and alembic migrations."""
