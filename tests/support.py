@@ -123,3 +123,17 @@ def build_world(
     scheduler = Scheduler(deps, SchedulerSettings(lease_seconds=30, batch_size=500, poll_seconds=0.05))
     deps.wake = scheduler.wake
     return World(engine, store, directory, network, notifier, clock, deps, AccessService(deps), scheduler)
+
+
+async def clone_engine(engine: AsyncEngine) -> AsyncEngine:
+    """A second engine (its own connection pool) on the same database, as another replica would have."""
+    if engine.dialect.name == "sqlite":
+        return create_engine(engine.url.render_as_string(hide_password=False))
+    async with engine.connect() as conn:
+        search_path = (await conn.execute(text("SHOW search_path"))).scalar_one()
+    return create_async_engine(
+        engine.url.render_as_string(hide_password=False),
+        connect_args={"server_settings": {"search_path": search_path}},
+        pool_size=20,
+        max_overflow=20,
+    )

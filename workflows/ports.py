@@ -142,8 +142,11 @@ class Store(Protocol):
         """A transaction; commits on normal exit, rolls back on an exception."""
         ...
 
-    async def claim_due_grants(self, now: datetime, owner: str, lease_seconds: float, limit: int) -> list[Grant]:
-        """Lease up to `limit` grants whose due time has come and that nobody else holds.
+    async def claim_due_grants(
+        self, now: datetime, owner: str, lease_seconds: float, limit: int, only_ids: Sequence[int] | None = None
+    ) -> list[Grant]:
+        """Lease up to `limit` grants whose due time has come and that nobody else holds
+        (only among `only_ids` when given: an operator's emergency revocation).
 
         Safe with several processes on one database: each due grant goes to one claimer.
         """
@@ -182,6 +185,10 @@ class Store(Protocol):
     async def get_request(self, request_id: int) -> AccessRequest | None: ...
 
     async def get_grant(self, grant_id: int) -> Grant | None: ...
+
+    async def count_grants(self) -> dict[GrantState, int]:
+        """How many grants are in each state (states with none may be left out)."""
+        ...
 
     def audit_events(
         self,

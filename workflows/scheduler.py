@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from workflows.context import Deps
@@ -65,6 +66,28 @@ class Scheduler:
                 await store.release("request", request.id, self.owner)
         self.cycles += 1
         return len(grants) + len(requests)
+
+    async def process_now(
+        self, grant_ids: Sequence[int], on_progress: Callable[[int], None] = lambda n: None, chunk: int = 20
+    ) -> list[int]:
+        """Claim these grants now and do their due work in chunks (an operator's emergency revoke).
+
+        Returns the ids it could not claim: another process (a running bot) holds them and will finish them.
+        """
+        store, settings = self._deps.store, self._settings
+        claimed = await store.claim_due_grants(
+            self._deps.clock.now(), self.owner, settings.lease_seconds, len(grant_ids) or 1, only_ids=grant_ids
+        )
+        try:
+            for start in range(0, len(claimed), chunk):
+                part = claimed[start : start + chunk]
+                await self._lifecycle.process_grants(part)
+                on_progress(len(part))
+        finally:
+            for grant in claimed:
+                await store.release("grant", grant.id, self.owner)
+        taken = {g.id for g in claimed}
+        return [i for i in grant_ids if i not in taken]
 
     async def run_until_idle(self, max_rounds: int = 100) -> int:
         """Process batches until nothing is due (tests, the demo, and catch-up on start)."""

@@ -232,7 +232,15 @@ class SqlStore:
 
     # ---- due work ---------------------------------------------------------------------
 
-    async def _claim(self, table: Any, now: datetime, owner: str, lease_seconds: float, limit: int) -> list[Any]:
+    async def _claim(
+        self,
+        table: Any,
+        now: datetime,
+        owner: str,
+        lease_seconds: float,
+        limit: int,
+        only_ids: Sequence[int] | None = None,
+    ) -> list[Any]:
         wall = wall_now()
         async with self._engine.begin() as conn:
             candidates = (
@@ -245,6 +253,8 @@ class SqlStore:
                 .order_by(table.c.next_due_at)
                 .limit(limit)
             )
+            if only_ids is not None:
+                candidates = candidates.where(table.c.id.in_(list(only_ids)))
             if self._postgres:
                 candidates = candidates.with_for_update(skip_locked=True)
             ids = list((await conn.execute(candidates)).scalars())
@@ -258,8 +268,11 @@ class SqlStore:
             rows = await conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.next_due_at))
             return list(rows.mappings())
 
-    async def claim_due_grants(self, now: datetime, owner: str, lease_seconds: float, limit: int) -> list[Grant]:
-        return [grant_from_row(r) for r in await self._claim(grants_t, now, owner, lease_seconds, limit)]
+    async def claim_due_grants(
+        self, now: datetime, owner: str, lease_seconds: float, limit: int, only_ids: Sequence[int] | None = None
+    ) -> list[Grant]:
+        rows = await self._claim(grants_t, now, owner, lease_seconds, limit, only_ids)
+        return [grant_from_row(r) for r in rows]
 
     async def claim_due_requests(
         self, now: datetime, owner: str, lease_seconds: float, limit: int
@@ -336,6 +349,11 @@ class SqlStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(grants_t).where(grants_t.c.id == grant_id))).mappings().first()
             return grant_from_row(row) if row else None
+
+    async def count_grants(self) -> dict[GrantState, int]:
+        stmt = select(grants_t.c.state, func.count()).group_by(grants_t.c.state)
+        async with self._engine.connect() as conn:
+            return {GrantState(state): count for state, count in (await conn.execute(stmt)).all()}
 
     async def audit_events(
         self,
