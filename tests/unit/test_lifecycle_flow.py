@@ -214,7 +214,7 @@ async def test_pending_timeout_and_approver_reminders(world: World) -> None:
 
 
 async def test_failing_add_retries_then_fails_then_recovers(world: World) -> None:
-    world.directory._faults.failures["add_member"] = 4  # noqa: SLF001 - the sandbox's fault injection
+    world.directory._faults.failures["add_member"] = 4
     eve, alice = await world.person("eve"), await world.person("alice")
     outcome = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
     await world.service.approve(outcome.request.id, alice, surface=Surface.SLACK)

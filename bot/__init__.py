@@ -1,0 +1,1 @@
+"""accessbot: the driving side (composition root, CLI, web server, chat front ends)."""
