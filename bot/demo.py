@@ -100,7 +100,7 @@ async def run_demo(console: Console | None = None) -> int:
 async def _script(runtime, printer: DemoPrinter) -> None:  # type: ignore[no-untyped-def]
     service, store = runtime.service, runtime.store
     directory = runtime.directory
-    people = {
+    people: dict[str, Person] = {
         name: await directory.add_user(f"{name}@contoso.example", display_name=name.title())
         for name in ("eve", "alice", "bob", "mallory", "frank")
     }

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support import World, build_world, migrated_engine
 
+# The fake Entra, Graph and Cloudflare servers (real HTTPS, checked against the vendors' specs).
+pytest_plugins = ["tests.fakes.fixtures"]
+
 DATABASES = [
     "sqlite",
     pytest.param(

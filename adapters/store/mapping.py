@@ -29,7 +29,7 @@ def _origin(surface: str | None, user: str | None) -> ChatAddress | None:
     return ChatAddress(Surface(surface), user) if surface and user else None
 
 
-def request_from_row(row: Mapping[str, Any]) -> AccessRequest:
+def request_from_row(row: Mapping[Any, Any]) -> AccessRequest:
     return AccessRequest(
         id=row["id"],
         kind=RequestKind(row["kind"]),
@@ -84,7 +84,7 @@ def request_values(request: AccessRequest) -> dict[str, Any]:
     }
 
 
-def grant_from_row(row: Mapping[str, Any]) -> Grant:
+def grant_from_row(row: Mapping[Any, Any]) -> Grant:
     steps = frozenset(RevocationStep(s) for s in row["steps_done"].split(",") if s)
     return Grant(
         id=row["id"],
@@ -150,7 +150,7 @@ def grant_values(grant: Grant) -> dict[str, Any]:
     }
 
 
-def audit_from_row(row: Mapping[str, Any]) -> StoredAuditEvent:
+def audit_from_row(row: Mapping[Any, Any]) -> StoredAuditEvent:
     record = AuditRecord(
         at=row["at"],
         actor=Actor(ActorKind(row["actor_kind"]), row["actor_id"], row["actor_name"]),

@@ -46,9 +46,7 @@ class FaultQueue:
         match: Callable[[str, str], bool] | None = None,
     ) -> None:
         """Queue a fault. With `seconds`, it answers every matching request for that long."""
-        self._queue.append(
-            Fault(status, retry_after, None if seconds is not None else times, seconds, match)
-        )
+        self._queue.append(Fault(status, retry_after, None if seconds is not None else times, seconds, match))
 
     def clear(self) -> None:
         self._queue.clear()
@@ -93,6 +91,8 @@ class FakeServer:
     faults: FaultQueue = field(default_factory=FaultQueue)
     _runner: web.AppRunner | None = None
     port: int = 0
+    # Retry-After promises: key (None: the whole API, else an operation) -> monotonic deadline
+    _throttled_until: dict[object, float] = field(default_factory=dict)
 
     def build_app(self) -> web.Application:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -108,7 +108,7 @@ class FakeServer:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -118,6 +118,18 @@ class FakeServer:
     def violation(self, message: str) -> None:
         """Record a request the real service would reject; the fixture fails the test on it."""
         self.violations.append(message)
+
+    def throttle(self, key: object, seconds: float | None) -> None:
+        """Remember that we answered 429 with `Retry-After: seconds` (for `key`, or None: everything)."""
+        if seconds is not None:
+            self._throttled_until[key] = time.monotonic() + seconds
+
+    def check_throttle(self, method: str, path: str, key: object = None) -> None:
+        """A request before the Retry-After we gave has passed is a violation: the real service
+        counts it against the quota and throttles longer."""
+        until = self._throttled_until.get(key)
+        if until is not None and time.monotonic() < until - 0.05:
+            self.violation(f"{method} {path}: sent {until - time.monotonic():.2f}s before Retry-After expired")
 
     def take_violations(self) -> list[str]:
         """Return and forget the recorded violations (for tests of the checker itself)."""

@@ -20,10 +20,16 @@ from tests.fakes.base import FakeServer, RecordedRequest
 from tests.fakes.openapi import CLOUDFLARE_SPEC, OpenAPIIndex
 
 SUPPLEMENT: tuple[tuple[str, str, str], ...] = (
-    ("GET", "/accounts/{account_id}/tokens/verify",
-     "https://developers.cloudflare.com/api/resources/accounts/subresources/tokens/methods/verify"),
-    ("GET", "/user/tokens/verify",
-     "https://developers.cloudflare.com/api/resources/user/subresources/tokens/methods/verify"),
+    (
+        "GET",
+        "/accounts/{account_id}/tokens/verify",
+        "https://developers.cloudflare.com/api/resources/accounts/subresources/tokens/methods/verify",
+    ),
+    (
+        "GET",
+        "/user/tokens/verify",
+        "https://developers.cloudflare.com/api/resources/user/subresources/tokens/methods/verify",
+    ),
 )
 
 REVOKE_PERMISSION = "Access: Organizations Revoke"
@@ -127,10 +133,16 @@ class FakeCloudflareServer(FakeServer):
         token = self._token(request.method, path, request.headers.get("Authorization"))
         if isinstance(token, tuple):
             return self._respond(request.method, path, token)
+        self.check_throttle(request.method, path)
         fault = self.faults.take(request.method, path)
         if fault is not None:
-            status, payload = _failure(fault.status, 10013 if fault.status == 429 else 10001,
-                                       "Rate limited" if fault.status == 429 else "Service unavailable")
+            if fault.status == 429:
+                self.throttle(None, fault.retry_after)
+            status, payload = _failure(
+                fault.status,
+                10013 if fault.status == 429 else 10001,
+                "Rate limited" if fault.status == 429 else "Service unavailable",
+            )
             headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
             return self._respond(request.method, path, (status, payload), headers)
         return self._respond(request.method, path, self._route(request.method, path, body, token))
@@ -146,9 +158,11 @@ class FakeCloudflareServer(FakeServer):
             return _failure(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
         token = self.tokens.get(header.removeprefix("Bearer "))
         if token is None or token.status != "active":
-            return _failure(401 if path.endswith("/tokens/verify") else 403,
-                            1000 if path.endswith("/tokens/verify") else 10000,
-                            "Invalid API Token" if path.endswith("/tokens/verify") else "Authentication error")
+            return _failure(
+                401 if path.endswith("/tokens/verify") else 403,
+                1000 if path.endswith("/tokens/verify") else 10000,
+                "Invalid API Token" if path.endswith("/tokens/verify") else "Authentication error",
+            )
         return token
 
     def _route(self, method: str, path: str, body: Any, token: FakeToken) -> Answer:
@@ -179,8 +193,12 @@ class FakeCloudflareServer(FakeServer):
             if GATEWAY_READ_PERMISSION not in token.permissions:
                 return _failure(403, 10000, "Authentication error")
             payload = _success([dict(rule) for rule in self.rules])[1]
-            payload["result_info"] = {"page": 1, "per_page": len(self.rules), "count": len(self.rules),
-                                      "total_count": len(self.rules)}
+            payload["result_info"] = {
+                "page": 1,
+                "per_page": len(self.rules),
+                "count": len(self.rules),
+                "total_count": len(self.rules),
+            }
             return 200, payload
         return _failure(501, 7000, f"the fake Cloudflare API does not implement {method} {path}")
 

@@ -42,10 +42,18 @@ from tests.fakes.token_server import FakeTokenServer
 SUPPLEMENT: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("GET", "/users", (), "https://learn.microsoft.com/graph/api/user-list"),
     ("GET", "/groups/{group-id}", (), "https://learn.microsoft.com/graph/api/group-get"),
-    ("POST", "/users/{user-id}/checkMemberGroups", ("groupIds",),
-     "https://learn.microsoft.com/graph/api/user-checkmembergroups"),
-    ("POST", "/directoryObjects/{directoryObject-id}/checkMemberGroups", ("groupIds",),
-     "https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups"),
+    (
+        "POST",
+        "/users/{user-id}/checkMemberGroups",
+        ("groupIds",),
+        "https://learn.microsoft.com/graph/api/user-checkmembergroups",
+    ),
+    (
+        "POST",
+        "/directoryObjects/{directoryObject-id}/checkMemberGroups",
+        ("groupIds",),
+        "https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups",
+    ),
     ("POST", "/$batch", ("requests",), "https://learn.microsoft.com/graph/json-batching"),
 )
 
@@ -53,8 +61,14 @@ USER_READ_ROLES = frozenset(
     {"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 )
 GROUP_READ_ROLES = frozenset(
-    {"GroupMember.Read.All", "Group.Read.All", "GroupMember.ReadWrite.All", "Group.ReadWrite.All",
-     "Directory.Read.All", "Directory.ReadWrite.All"}
+    {
+        "GroupMember.Read.All",
+        "Group.Read.All",
+        "GroupMember.ReadWrite.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    }
 )
 MEMBER_WRITE_ROLES = frozenset({"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"})
 REVOKE_ROLES = frozenset({"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"})
@@ -147,8 +161,9 @@ class FakeGraphServer(FakeServer):
         self, name: str, *, dynamic: bool = False, security_enabled: bool = True, role_assignable: bool = False
     ) -> str:
         group_id = str(uuid.uuid4())
-        self.groups[group_id] = GraphGroup(group_id, name, dynamic=dynamic, security_enabled=security_enabled,
-                                           role_assignable=role_assignable)
+        self.groups[group_id] = GraphGroup(
+            group_id, name, dynamic=dynamic, security_enabled=security_enabled, role_assignable=role_assignable
+        )
         return group_id
 
     def nest(self, parent: str, child: str) -> None:
@@ -203,14 +218,17 @@ class FakeGraphServer(FakeServer):
         claims = self._authenticate(request.method, path, request.headers.get("Authorization"))
         if isinstance(claims, tuple):
             return self._respond(request.method, path, claims, request_id)
+        self.check_throttle(request.method, path)
         fault = self.faults.take(request.method, path)
         if fault is not None:
+            if fault.status == 429:
+                self.throttle(None, fault.retry_after)
             answer = _fault_answer(fault.status, fault.retry_after, request_id)
         elif path == "/$batch" and request.method == "POST":
             self._check_spec(request.method, path, query, body)
             answer = self._batch(body, claims, request_id)
         else:
-            answer = self._operation(request.method, path, query, body, claims, request_id, {})
+            answer = self._operation(request.method, path, query, body, claims, request_id)
         return self._respond(request.method, path, answer, request_id)
 
     def _respond(self, method: str, path: str, answer: Answer, request_id: str) -> web.Response:
@@ -255,14 +273,14 @@ class FakeGraphServer(FakeServer):
         body: Any,
         claims: dict[str, Any],
         request_id: str,
-        item_headers: dict[str, str],
     ) -> Answer:
         problems = self._check_spec(method, path, query, body)
         if problems:
             op, path_exists = self.spec.match(method, path)
             if op is None and path_exists:
-                return _error(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request "
-                              "uri.", request_id)
+                return _error(
+                    405, "Request_BadRequest", "Specified HTTP method is not allowed for the request uri.", request_id
+                )
             if op is None:
                 segment = path.rstrip("/").rsplit("/", 1)[-1]
                 return _error(400, "BadRequest", f"Resource not found for the segment '{segment}'.", request_id)
@@ -271,9 +289,7 @@ class FakeGraphServer(FakeServer):
         self.operations.append(RecordedRequest(method, path, answer[0]))
         return answer
 
-    def _route(
-        self, method: str, path: str, query: dict[str, str], body: Any, roles: set[str], rid: str
-    ) -> Answer:
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any, roles: set[str], rid: str) -> Answer:
         segments = path.strip("/").split("/")
         action = _action_name(segments[-1])
         if segments[0] == "users" and len(segments) == 1 and method == "GET":
@@ -304,16 +320,18 @@ class FakeGraphServer(FakeServer):
         folded = key.casefold()
         return next((u for u in self.users.values() if u.upn.casefold() == folded), None)
 
-    def _select(self, obj: dict[str, Any], query: dict[str, str], allowed: frozenset[str], type_name: str,
-                rid: str) -> dict[str, Any] | Answer:
+    def _select(
+        self, obj: dict[str, Any], query: dict[str, str], allowed: frozenset[str], type_name: str, rid: str
+    ) -> dict[str, Any] | Answer:
         if "$select" not in query:
             return obj
         fields = [f.strip() for f in query["$select"].split(",") if f.strip()]
         unknown = [f for f in fields if f not in allowed]
         if unknown:
             self.violation(f"$select of unknown property {unknown[0]!r} on {type_name}")
-            return _error(400, "Request_BadRequest",
-                          f"Could not find a property named '{unknown[0]}' on type '{type_name}'.", rid)
+            return _error(
+                400, "Request_BadRequest", f"Could not find a property named '{unknown[0]}' on type '{type_name}'.", rid
+            )
         return {k: v for k, v in obj.items() if k in fields or k.startswith("@odata")}
 
     def _list_users(self, query: dict[str, str], roles: set[str], rid: str) -> Answer:
@@ -405,8 +423,13 @@ class FakeGraphServer(FakeServer):
         if member_id not in self.users and member_id not in self.groups:
             return _error(404, "Request_ResourceNotFound", _NOT_FOUND.format(member_id), rid)
         if group.dynamic:
-            return _error(400, "Request_BadRequest", "Insufficient privileges to complete the operation: members of "
-                          "a group with dynamic membership cannot be changed.", rid)
+            return _error(
+                400,
+                "Request_BadRequest",
+                "Insufficient privileges to complete the operation: members of "
+                "a group with dynamic membership cannot be changed.",
+                rid,
+            )
         if member_id in group.members:
             return _error(400, "Request_BadRequest", _ALREADY_MEMBER, rid)
         group.members.add(member_id)
@@ -420,8 +443,13 @@ class FakeGraphServer(FakeServer):
         if group is None:
             return _error(404, "Request_ResourceNotFound", _NOT_FOUND.format(key), rid)
         if group.dynamic:
-            return _error(400, "Request_BadRequest", "Insufficient privileges to complete the operation: members of "
-                          "a group with dynamic membership cannot be changed.", rid)
+            return _error(
+                400,
+                "Request_BadRequest",
+                "Insufficient privileges to complete the operation: members of "
+                "a group with dynamic membership cannot be changed.",
+                rid,
+            )
         if member_id not in group.members:
             return _error(404, "Request_ResourceNotFound", _NOT_FOUND.format(member_id), rid)
         group.members.discard(member_id)
@@ -478,11 +506,14 @@ class FakeGraphServer(FakeServer):
         parts = urlsplit(url)
         path = "/" + unquote(parts.path).lstrip("/")
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.check_throttle(method.upper(), path, key=(method.upper(), path))
         fault = self.batch_item_faults.take(method.upper(), path)
         if fault is not None:
+            if fault.status == 429:
+                self.throttle((method.upper(), path), fault.retry_after)
             self.operations.append(RecordedRequest(method.upper(), path, fault.status))
             return _fault_answer(fault.status, fault.retry_after, rid)
-        return self._operation(method.upper(), path, query, item.get("body"), claims, rid, headers)
+        return self._operation(method.upper(), path, query, item.get("body"), claims, rid)
 
 
 def _action_name(segment: str) -> str:

@@ -8,13 +8,18 @@ are required. It is deliberately not a full validator: the fakes add the semanti
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REFERENCE_DIR = Path("/work/shared/reference")
+# The vendors' specs live next to the repository (`../shared/reference`); overridable for odd layouts.
+REFERENCE_DIR = Path(
+    os.environ.get("ACCESSBOT_REFERENCE_DIR") or Path(__file__).resolve().parents[3] / "shared" / "reference"
+)
 GRAPH_SPEC = REFERENCE_DIR / "graph" / "msgraph_v1.0_openapi_trimmed.json"
 CLOUDFLARE_SPEC = REFERENCE_DIR / "cloudflare" / "cloudflare_openapi_trimmed.json"
 
@@ -46,7 +51,7 @@ class OpenAPIIndex:
 
     @classmethod
     def load(cls, path: Path, *, action_prefix: str | None = None) -> OpenAPIIndex:
-        spec = json.loads(path.read_text())
+        spec = load_spec(path)
         index = cls()
         for template, item in spec["paths"].items():
             for method in _METHODS:
@@ -104,17 +109,29 @@ class OpenAPIIndex:
             if path_exists:
                 return [f"{method} {path}: method not allowed on this path"]
             return [f"{method} {path}: no such operation in the spec"]
-        problems = [f"{method} {path}: required query parameter {name!r} missing" for name in op.required_query
-                    if name not in query]
+        problems = [
+            f"{method} {path}: required query parameter {name!r} missing"
+            for name in op.required_query
+            if name not in query
+        ]
         if op.body_required and body is None:
             problems.append(f"{method} {path}: request body required")
         if op.required_body and isinstance(body, dict):
             problems.extend(
-                f"{method} {path}: required body field {name!r} missing" for name in op.required_body if name not in body
+                f"{method} {path}: required body field {name!r} missing"
+                for name in op.required_body
+                if name not in body
             )
         elif op.required_body and body is not None:
             problems.append(f"{method} {path}: body must be a JSON object")
         return problems
+
+
+@functools.cache
+def load_spec(path: Path) -> dict[str, Any]:
+    """A parsed spec, read once per test session (treat it as read-only)."""
+    spec: dict[str, Any] = json.loads(path.read_text())
+    return spec
 
 
 def _compile(template: str, action_prefix: str | None) -> re.Pattern[str]:
@@ -164,7 +181,7 @@ def _required_body(spec: dict[str, Any], op: dict[str, Any]) -> list[str]:
 
 def schema_properties(path: Path, schema_name: str) -> frozenset[str]:
     """All property names of a component schema, following allOf (used to check `$select`)."""
-    spec = json.loads(path.read_text())
+    spec = load_spec(path)
     names: set[str] = set()
     stack = [spec["components"]["schemas"][schema_name]]
     while stack:

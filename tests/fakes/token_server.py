@@ -92,8 +92,11 @@ class FakeTokenServer(FakeServer):
         self.requests.append(RecordedRequest("GET", request.path, 200 if tenant == self.tenant_id else 400))
         if tenant != self.tenant_id:
             return self._error(
-                400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found. Check to make sure you have the "
-                "correct tenant ID and are signing into the correct cloud."
+                400,
+                "invalid_tenant",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the "
+                "correct tenant ID and are signing into the correct cloud.",
             )
         base = f"{self.origin}/{tenant}"
         return web.json_response(
@@ -126,7 +129,9 @@ class FakeTokenServer(FakeServer):
         app = self.apps.get(client_id)
         if app is None:
             return self._error(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
             )
         scope = form.get("scope", "")
@@ -156,15 +161,21 @@ class FakeTokenServer(FakeServer):
         self.tokens_issued += 1
         token = jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": "fake-key"})
         return web.json_response(
-            {"token_type": "Bearer", "expires_in": self.token_lifetime, "ext_expires_in": self.token_lifetime,
-             "access_token": token}
+            {
+                "token_type": "Bearer",
+                "expires_in": self.token_lifetime,
+                "ext_expires_in": self.token_lifetime,
+                "access_token": token,
+            }
         )
 
     def _check_credential(self, app: AppRegistration, form: dict[str, str], tenant: str) -> web.Response | None:
         if "client_secret" in form:
             if app.secret is None or not hmac.compare_digest(form["client_secret"], app.secret):
                 return self._error(
-                    401, "invalid_client", 7000215,
+                    401,
+                    "invalid_client",
+                    7000215,
                     "Invalid client secret provided. Ensure the secret being sent in the request is the client "
                     f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
                 )
@@ -172,7 +183,9 @@ class FakeTokenServer(FakeServer):
         if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE and "client_assertion" in form:
             return self._check_assertion(app, form["client_assertion"], tenant)
         return self._error(
-            401, "invalid_client", 7000218,
+            401,
+            "invalid_client",
+            7000218,
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         )
 
@@ -186,9 +199,13 @@ class FakeTokenServer(FakeServer):
         header = jwt.get_unverified_header(assertion)
         sha1 = base64.urlsafe_b64encode(hashlib.sha1(cert.public_bytes(_DER)).digest()).rstrip(b"=").decode()
         sha256 = base64.urlsafe_b64encode(hashlib.sha256(cert.public_bytes(_DER)).digest()).rstrip(b"=").decode()
-        if header.get("x5t") != sha1 and header.get("x5t#S256") != sha256:
-            return refused(700027, "Client assertion contains an invalid signature. [Reason - The key was not "
-                           "found., Thumbprint of key used by client: '" + str(header.get("x5t")) + "']")
+        # x5t is base64url of the certificate hash; clients differ on keeping the '=' padding
+        if str(header.get("x5t", "")).rstrip("=") != sha1 and str(header.get("x5t#S256", "")).rstrip("=") != sha256:
+            return refused(
+                700027,
+                "Client assertion contains an invalid signature. [Reason - The key was not "
+                "found., Thumbprint of key used by client: '" + str(header.get("x5t")) + "']",
+            )
         try:
             claims = jwt.decode(
                 assertion,
