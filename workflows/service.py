@@ -474,6 +474,18 @@ class AccessService:
             self._deps.wake()
         return outcome
 
+    async def end_access(self, number: int, person: Person, *, surface: Surface) -> RevokeOutcome | Decision:
+        """`/access revoke <n>`: end my grant #n early, or withdraw my pending request #n."""
+        grant = await self._deps.store.get_grant(number)
+        if grant is not None:
+            return await self.revoke(number, person.as_actor(), surface=surface)
+        request = await self._deps.store.get_request(number)
+        if request is None or request.requester.id != person.id:
+            raise NotFound(f"you have no request or access #{number}; `/access list` shows yours")
+        if request.state is not RequestState.PENDING:
+            raise AlreadyDecided(f"request #{number} is already {request.state.value.replace('_', ' ')}")
+        return await self.cancel(number, person, surface=surface)
+
     async def revoke_customer(self, customer: str, actor: Actor, *, surface: Surface, reason: str) -> list[Grant]:
         """Emergency: mark every live grant of a customer as ending. Returns the grants marked."""
         policy = self._deps.catalog.find(customer)

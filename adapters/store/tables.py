@@ -186,3 +186,44 @@ class SandboxCallRow(SQLModel, table=True):
     target: str = Field(default="", max_length=256, index=True)
     subject: str = Field(default="", max_length=256)
     changed: bool = False
+
+
+class ChatMessageRow(SQLModel, table=True):
+    """A chat message the bot posted about a request (to update it in place later)."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("uq_chat_messages_one", "request_id", "surface", "channel", "purpose", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(index=True)
+    surface: str = Field(max_length=16)
+    channel: str = Field(max_length=256)  # Slack channel id / Teams conversation id
+    message_id: str = Field(max_length=256)  # Slack ts / Teams activity id
+    purpose: str = Field(max_length=32)  # e.g. "approval", "requester"
+    created_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class ChatReferenceRow(SQLModel, table=True):
+    """What a front end learned and must remember: Teams conversation references, service URLs,
+    Slack user -> directory user mappings. ``data`` is the front end's own JSON."""
+
+    __tablename__ = "chat_references"
+
+    surface: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=256)
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class SummaryRunRow(SQLModel, table=True):
+    """One row per daily summary: the primary key makes "posted once per day" hold across replicas."""
+
+    __tablename__ = "summary_runs"
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD in the configured time zone
+    scheduled_for: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    claimed_by: str = Field(max_length=64)
+    claimed_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    posted_at: datetime | None = _ts()
+    late: bool = False
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON

@@ -231,3 +231,24 @@ async def test_failing_add_retries_then_fails_then_recovers(world: World) -> Non
     await world.run_due()
     grant = await world.store.get_grant(grant.id)
     assert grant.state is GrantState.ACTIVE and grant.starts_at == world.clock.now()
+
+
+async def test_end_access_cancels_a_pending_request_or_revokes_a_grant(world: World) -> None:
+    from workflows.errors import AlreadyDecided, NotFound
+    from workflows.service import Decision, RevokeOutcome
+
+    eve, alice, mallory = await world.person("eve"), await world.person("alice"), await world.person("mallory")
+    pending = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
+    with pytest.raises(NotFound):
+        await world.service.end_access(pending.request.id, mallory, surface=Surface.SLACK)
+    withdrawn = await world.service.end_access(pending.request.id, eve, surface=Surface.SLACK)
+    assert isinstance(withdrawn, Decision) and withdrawn.request.state is RequestState.CANCELLED
+    with pytest.raises(AlreadyDecided, match="already cancelled"):
+        await world.service.end_access(pending.request.id, eve, surface=Surface.SLACK)
+    granted = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
+    await world.service.approve(granted.request.id, alice, surface=Surface.SLACK)
+    await world.run_due()
+    ended = await world.service.end_access(granted.request.id, eve, surface=Surface.SLACK)
+    assert isinstance(ended, RevokeOutcome) and ended.grant.state is GrantState.REVOKING
+    with pytest.raises(NotFound):
+        await world.service.end_access(999, eve, surface=Surface.SLACK)
