@@ -132,9 +132,10 @@ def serve(
 
 
 def _front_ends() -> list[Any]:
-    """Route installers of the chat front ends that exist in this build."""
+    """Installers of the front ends and background jobs that exist in this build, in order:
+    the chat front ends first (they register summary posters), then the daily summary."""
     installers: list[Any] = []
-    for module_name in ("bot.slack.routes", "bot.teams.routes"):
+    for module_name in ("bot.slack.routes", "bot.teams.routes", "bot.summary.routes"):
         try:
             module = __import__(module_name, fromlist=["install"])
         except ModuleNotFoundError:

@@ -24,7 +24,7 @@ from bot.metrics import Metrics
 from bot.notifiers import FanoutNotifier, LoggingNotifier
 from bot.settings import Settings
 from workflows.context import Deps, Tunables
-from workflows.ports import Clock, Directory, NetworkSessions
+from workflows.ports import Clock, Directory, NetworkSessions, SummaryPoster
 from workflows.scheduler import Scheduler, SchedulerSettings
 from workflows.service import AccessService
 
@@ -54,6 +54,8 @@ class Runtime:
     scheduler: Scheduler
     sandbox: bool
     closers: list[Any] = field(default_factory=list)
+    # Filled by the chat front ends' install(): surface ("slack"/"teams") -> poster of the daily summary.
+    summary_posters: dict[str, SummaryPoster] = field(default_factory=dict)
 
     async def close(self) -> None:
         for closer in reversed(self.closers):

@@ -95,6 +95,30 @@ class Notifier(Protocol):
     async def publish(self, event: Event) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SummarySection:
+    """One part of the daily summary: a heading and plain-text lines (the poster escapes and formats)."""
+
+    heading: str
+    lines: Sequence[str]
+    alert: bool = False  # e.g. failed revocations: rendered loudly, first
+
+
+class SummaryPoster(Protocol):
+    """Posts the daily access summary to one chat platform (Slack or Teams)."""
+
+    @property
+    def surface(self) -> str:
+        """"slack" or "teams": the key of ``bot.summary_channel`` this poster serves."""
+        ...
+
+    async def post_summary(
+        self, channel: str, title: str, sections: Sequence[SummarySection], chart_png: bytes | None
+    ) -> None:
+        """Post the summary; if the chart cannot be uploaded, the text must still go out."""
+        ...
+
+
 class StoreTransaction(Protocol):
     """One database transaction. Audit records added here commit together with the changes."""
 
