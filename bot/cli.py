@@ -4,13 +4,11 @@ runtime in the composition root (`bot.runtime`), and runs one async entry point.
 from __future__ import annotations
 
 import asyncio
-import csv
 import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,10 +17,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bot.audit_tools import ExportFormat, TrailCheck, verify_trail
 from bot.config import AppConfig, load_config
 from bot.logs import configure_logging
 from bot.settings import Settings
-from workflows.audit_chain import canonical_fields, verify_chain
 from workflows.errors import AccessError, ConfigError
 from workflows.model import LIVE_GRANT_STATES, Actor, Grant, GrantState, Surface
 
@@ -334,11 +332,6 @@ def revoke(
 # ---- audit --------------------------------------------------------------------------------
 
 
-class ExportFormat(StrEnum):
-    csv = "csv"
-    jsonl = "jsonl"
-
-
 def _parse_when(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
@@ -367,27 +360,18 @@ def audit_export(
     async def run() -> int:
         from adapters.store.engine import create_engine
         from adapters.store.repository import SqlStore
+        from bot.audit_tools import export_trail
 
         engine = create_engine(settings.database_url)
         stream = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
-        count = 0
         try:
-            writer = None
-            async for event in SqlStore(engine).audit_events(since=start, until=end, customer=key, user=user):
-                row = canonical_fields(event.seq, event.record, event.prev_hash) | {"hash": event.hash}
-                if export_format is ExportFormat.jsonl:
-                    stream.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
-                else:
-                    if writer is None:
-                        writer = csv.DictWriter(stream, fieldnames=list(row))
-                        writer.writeheader()
-                    writer.writerow(row | {"details": json.dumps(row["details"], sort_keys=True)})
-                count += 1
+            return await export_trail(
+                SqlStore(engine), stream, export_format, since=start, until=end, customer=key, user=user
+            )
         finally:
             if output:
                 stream.close()
             await engine.dispose()
-        return count
 
     count = _run(run())
     err.print(f"{count} audit event(s) written", highlight=False)
@@ -398,25 +382,19 @@ def audit_verify(config: ConfigOption = None) -> None:
     """Walk the hash chain; name the first broken event (exit 1) or confirm it is intact."""
     settings, _ = _load(config, need_config=False)
 
-    async def run() -> tuple[int, Any, tuple[int, str]]:
+    async def run() -> TrailCheck:
         from adapters.store.engine import create_engine
         from adapters.store.repository import SqlStore
 
         engine = create_engine(settings.database_url)
         try:
-            store = SqlStore(engine)
-            events = [event async for event in store.audit_events()]
-            broken = verify_chain(events)
-            head = await store.audit_head()
-            return len(events), broken, head
+            return await verify_trail(SqlStore(engine))
         finally:
             await engine.dispose()
 
-    count, broken, head = _run(run())
-    if broken is None and count and head[0] != count:
-        out.print(f"[red]audit chain broken:[/red] the head says {head[0]} events, {count} are stored")
-        raise typer.Exit(1)
-    if broken is not None:
+    result = _run(run())
+    if result.broken is not None:
+        broken = result.broken
         out.print(f"[red]audit chain broken at event {broken.seq}:[/red] {broken.problem}", highlight=False)
         raise typer.Exit(1)
-    out.print(f"audit chain intact: {count} events, head {head[1][:16]}…")
+    out.print(f"audit chain intact: {result.events} events, head {result.head_hash[:16]}…")
