@@ -23,7 +23,7 @@ GROUP_X = "3f2b8c1e-6d4a-4e57-9a0b-1c2d3e4f5a01"  # customer-x in examples/acces
 
 
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [accessbot_executable(), *args], cwd=tmp_path, env=clean_env(tmp_path, COLUMNS="200"),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -72,7 +72,8 @@ def test_emergency_revoke_of_a_whole_customer(tmp_path: Path) -> None:
     assert "0 grant(s)" in listing.stdout
     with sqlite3.connect(tmp_path / "accessbot.db") as db:
         members = db.execute("SELECT count(*) FROM sandbox_members WHERE group_id = ?", (GROUP_X,)).fetchone()[0]
-        actors = {row[0] for row in db.execute("SELECT actor_id FROM audit_events WHERE action = 'grant.revoke_requested'")}
+        query = "SELECT actor_id FROM audit_events WHERE action = 'grant.revoke_requested'"
+        actors = {row[0] for row in db.execute(query)}
     assert members == 0
     assert actors == {"oncall"}
 
