@@ -187,8 +187,9 @@ def check(
                     if aclose is not None:
                         await aclose()
 
-        if problems:
-            _fail("--online needs the production settings: " + ", ".join(problems))
+        graph_missing = [name for name in problems if name.startswith("AZURE")]
+        if graph_missing:
+            _fail("--online needs the Microsoft Graph settings: " + ", ".join(graph_missing))
         online_report = _run(run_online())
         report["online"] = json.loads(online_report.to_json())
         exit_code = exit_code or (0 if online_report.ok else 1)
