@@ -61,19 +61,24 @@ class Lifecycle:
         """Do whatever is due for each of these (leased) grants."""
         now = self._deps.clock.now()
         to_apply: list[Grant] = []
+        to_end: list[int] = []
         to_revoke: list[Grant] = []
         for grant in grants:
             if grant.state is GrantState.GRANTING or (grant.state is GrantState.FAILED and not grant.ending):
-                to_apply.append(grant)
+                # Access must never start after its window: a grant that could not be applied
+                # for its whole duration is ended instead (its removal also undoes a partial add).
+                if now >= grant.created_at + grant.duration:
+                    to_end.append(grant.id)
+                else:
+                    to_apply.append(grant)
             elif grant.state is GrantState.ACTIVE and grant.ends_at is not None and grant.ends_at <= now:
-                ending = await self._begin_expiry(grant.id)
-                if ending is not None:
-                    to_revoke.append(ending)
+                to_end.append(grant.id)
             elif grant.state is GrantState.ACTIVE:
                 await self._remind(grant.id)
             elif grant.state is GrantState.REVOKING or (grant.state is GrantState.FAILED and grant.ending):
                 to_revoke.append(grant)
         await self._bounded(self._apply, to_apply)
+        to_revoke.extend(await self._begin_expiries(to_end))
         if to_revoke:
             await self.revoke_many(to_revoke)
 
@@ -117,23 +122,37 @@ class Lifecycle:
 
         await self._deps.publish(await self._deps.atomically(work))
 
-    async def _begin_expiry(self, grant_id: int) -> Grant | None:
-        async def work(tx: StoreTransaction) -> Grant | None:
-            current = await tx.get_grant(grant_id)
+    async def _begin_expiries(self, grant_ids: list[int]) -> list[Grant]:
+        """Mark grants whose time is up as ending (one transaction); returns those now ending."""
+        if not grant_ids:
+            return []
+
+        async def work(tx: StoreTransaction) -> list[Grant]:
             now = self._deps.clock.now()
-            if current is None or current.state is not GrantState.ACTIVE:
-                return None
-            if current.ends_at is None or current.ends_at > now:
-                return None  # extended meanwhile
-            previous = current.transition(GrantCommand.END)
-            current.end_reason, current.ended_by = EndReason.EXPIRED, self._actor.name
-            current.retry_at = now
-            await tx.save_grant(current)
-            audit(
-                tx, self._deps, actor=self._actor, surface=self._surface, action="grant.expiring", grant=current,
-                from_state=previous, to_state=current.state, ends_at=current.ends_at.isoformat(),
-            )  # fmt: skip
-            return current
+            ending: list[Grant] = []
+            note: dict[str, Any]
+            for grant_id in sorted(grant_ids):
+                current = await tx.get_grant(grant_id)
+                if current is None or current.ending:
+                    continue
+                if current.state is GrantState.ACTIVE and current.ends_at is not None and current.ends_at <= now:
+                    note = {"ends_at": current.ends_at.isoformat()}
+                elif current.state in (GrantState.GRANTING, GrantState.FAILED) and (
+                    now >= current.created_at + current.duration
+                ):
+                    note = {"never_applied": "the membership could not be added within the granted time"}
+                else:
+                    continue  # extended or activated meanwhile
+                previous = current.transition(GrantCommand.END)
+                current.end_reason, current.ended_by = EndReason.EXPIRED, self._actor.name
+                current.retry_at, current.attempts = now, 0
+                await tx.save_grant(current)
+                audit(
+                    tx, self._deps, actor=self._actor, surface=self._surface, action="grant.expiring",
+                    grant=current, from_state=previous, to_state=current.state, **note,
+                )  # fmt: skip
+                ending.append(current)
+            return ending
 
         return await self._deps.atomically(work)
 
@@ -158,46 +177,55 @@ class Lifecycle:
     # ---- the revocation sequence ------------------------------------------------------
 
     async def revoke_many(self, grants: list[Grant]) -> None:
-        """Run the remaining revocation steps of these grants, one bulk call per step."""
+        """Run the remaining revocation steps of these grants: one bulk call and one transaction per step."""
         live: dict[int, Grant] = {g.id: g for g in grants}
+        directory = self._deps.directory
 
         # 1. memberships, in one bulk call (Graph $batch, 20 per request)
-        todo = [g for g in live.values() if RevocationStep.REMOVE_MEMBERSHIP not in g.steps_done]
+        todo = _needing(live, RevocationStep.REMOVE_MEMBERSHIP)
         if todo:
-            changes = [MembershipChange(g.group_id, g.person.id) for g in todo]
-            removal_failures = await self._bulk(self._deps.directory.remove_members, changes)
-            for grant in todo:
-                error = removal_failures.get(f"{grant.group_id}:{grant.person.id}") or removal_failures.get("*")
-                await self._after_step(live, grant, RevocationStep.REMOVE_MEMBERSHIP, error)
+            failures = await self._bulk(
+                directory.remove_members, [MembershipChange(g.group_id, g.person.id) for g in todo]
+            )
+            errors = {g.id: failures.get(f"{g.group_id}:{g.person.id}") or failures.get("*") for g in todo}
+            await self._settle(live, todo, RevocationStep.REMOVE_MEMBERSHIP, errors, {})
 
         # 2. Entra sessions, in one bulk call; guests are skipped and the limitation recorded
-        todo = [g for g in live.values() if RevocationStep.REVOKE_ENTRA_SESSIONS not in g.steps_done]
-        members = [g for g in todo if not g.person.is_guest]
-        failed: dict[str, str] = {}
-        if members:
-            user_ids = sorted({g.person.id for g in members})
-            failed = await self._bulk(self._deps.directory.revoke_sign_in_sessions_many, user_ids)
-        for grant in todo:
-            if grant.person.is_guest:
-                await self._after_step(live, grant, RevocationStep.REVOKE_ENTRA_SESSIONS, None, skipped=GUEST_SKIP)
-            else:
-                error = failed.get(grant.person.id) or failed.get("*")
-                await self._after_step(live, grant, RevocationStep.REVOKE_ENTRA_SESSIONS, error)
+        todo = _needing(live, RevocationStep.REVOKE_ENTRA_SESSIONS)
+        guests = {g.id: GUEST_SKIP for g in todo if g.person.is_guest}
+        members = sorted({g.person.id for g in todo if not g.person.is_guest})
+        failures = await self._bulk(directory.revoke_sign_in_sessions_many, members) if members else {}
+        errors = {
+            g.id: None if g.id in guests else failures.get(g.person.id) or failures.get("*") for g in todo
+        }
+        await self._settle(live, todo, RevocationStep.REVOKE_ENTRA_SESSIONS, errors, guests)
 
         # 3. Zero Trust sessions: Cloudflare has no bulk call, so bounded parallel calls
-        todo = [g for g in live.values() if RevocationStep.REVOKE_NETWORK_SESSIONS not in g.steps_done]
-        await self._bounded(self._revoke_network, todo)
-        for grant in todo:  # re-read: _revoke_network recorded each outcome itself
-            refreshed = await self._deps.store.get_grant(grant.id)
-            if refreshed is None or refreshed.remaining_steps():
-                live.pop(grant.id, None)
-            else:
-                live[grant.id] = refreshed
+        todo = _needing(live, RevocationStep.REVOKE_NETWORK_SESSIONS)
+        if todo and not self._deps.network.enabled:
+            await self._settle(
+                live, todo, RevocationStep.REVOKE_NETWORK_SESSIONS, {}, {g.id: NETWORK_SKIP for g in todo}
+            )
+        elif todo:
+            network_errors: dict[int, str | None] = {}
+            permanent: set[int] = set()
+
+            async def revoke_one(grant: Grant) -> None:
+                try:
+                    await self._deps.network.revoke_user(grant.person.email)
+                    network_errors[grant.id] = None
+                except SessionRevocationError as error:
+                    network_errors[grant.id] = str(error)
+                    if not error.transient:
+                        permanent.add(grant.id)
+
+            await self._bounded(revoke_one, todo)
+            await self._settle(
+                live, todo, RevocationStep.REVOKE_NETWORK_SESSIONS, network_errors, {}, permanent=permanent
+            )
 
         # 4. done: expired or revoked
-        for grant in list(live.values()):
-            if not grant.remaining_steps():
-                await self._complete(grant.id)
+        await self._complete([g.id for g in live.values() if not g.remaining_steps()])
 
     async def _bulk(self, call: Callable[[Any], Awaitable[BulkResult]], items: Any) -> dict[str, str]:
         try:
@@ -206,78 +234,87 @@ class Lifecycle:
             return {"*": _describe(error)}
         return dict(result.failed)
 
-    async def _revoke_network(self, grant: Grant) -> None:
-        network = self._deps.network
-        if not network.enabled:
-            await self._record_step(grant.id, RevocationStep.REVOKE_NETWORK_SESSIONS, skipped=NETWORK_SKIP)
-            return
-        try:
-            await network.revoke_user(grant.person.email)
-        except SessionRevocationError as error:
-            await self._attempt_failed(
-                grant.id, RevocationStep.REVOKE_NETWORK_SESSIONS.value, error, transient=error.transient
-            )
-            return
-        await self._record_step(grant.id, RevocationStep.REVOKE_NETWORK_SESSIONS)
-
-    async def _after_step(
+    async def _settle(
         self,
         live: dict[int, Grant],
-        grant: Grant,
+        todo: list[Grant],
         step: RevocationStep,
-        error: str | None,
+        errors: dict[int, str | None],
+        skipped: dict[int, str],
         *,
-        skipped: str | None = None,
+        permanent: set[int] | None = None,
     ) -> None:
-        if error is not None:
+        """Record a step's outcome: failures back off one by one, successes are recorded together."""
+        done: list[int] = []
+        for grant in todo:
+            error = errors.get(grant.id)
+            if error is None and (grant.id in errors or grant.id in skipped):
+                done.append(grant.id)
+                continue
             live.pop(grant.id, None)
-            await self._attempt_failed(grant.id, step.value, error, transient=True)
-            return
-        updated = await self._record_step(grant.id, step, skipped=skipped)
-        if updated is None:
-            live.pop(grant.id, None)
-        else:
-            live[grant.id] = updated
+            message = error or "no outcome reported"
+            await self._attempt_failed(grant.id, step.value, message, transient=grant.id not in (permanent or set()))
+        recorded = await self._record_steps(done, step, skipped)
+        for grant_id in done:
+            if grant_id in recorded:
+                live[grant_id] = recorded[grant_id]
+            else:
+                live.pop(grant_id, None)  # ended or changed by someone else meanwhile
 
-    async def _record_step(self, grant_id: int, step: RevocationStep, *, skipped: str | None = None) -> Grant | None:
-        async def work(tx: StoreTransaction) -> Grant | None:
-            current = await tx.get_grant(grant_id)
-            if current is None or not current.ending or current.state not in (GrantState.REVOKING, GrantState.FAILED):
-                return None
-            if step in current.steps_done:
-                return current
-            current.steps_done = current.steps_done | {step}
-            current.attempts = 0
-            await tx.save_grant(current)
-            details: dict[str, Any] = {"step": step.value}
-            if skipped:
-                details["skipped"] = skipped
-            audit(
-                tx, self._deps, actor=self._actor, surface=self._surface, action="grant.step_done", grant=current,
-                **details,
-            )  # fmt: skip
-            return current
+    async def _record_steps(
+        self, grant_ids: list[int], step: RevocationStep, skipped: dict[int, str]
+    ) -> dict[int, Grant]:
+        if not grant_ids:
+            return {}
+
+        async def work(tx: StoreTransaction) -> dict[int, Grant]:
+            recorded: dict[int, Grant] = {}
+            for grant_id in sorted(grant_ids):
+                current = await tx.get_grant(grant_id)
+                if current is None or not current.ending:
+                    continue
+                if current.state not in (GrantState.REVOKING, GrantState.FAILED):
+                    continue
+                if step not in current.steps_done:
+                    current.steps_done = current.steps_done | {step}
+                    current.attempts = 0
+                    await tx.save_grant(current)
+                    details: dict[str, Any] = {"step": step.value}
+                    if grant_id in skipped:
+                        details["skipped"] = skipped[grant_id]
+                    audit(
+                        tx, self._deps, actor=self._actor, surface=self._surface, action="grant.step_done",
+                        grant=current, **details,
+                    )  # fmt: skip
+                recorded[grant_id] = current
+            return recorded
 
         return await self._deps.atomically(work)
 
-    async def _complete(self, grant_id: int) -> None:
+    async def _complete(self, grant_ids: list[int]) -> None:
+        if not grant_ids:
+            return
+
         async def work(tx: StoreTransaction) -> list[Event]:
-            current = await tx.get_grant(grant_id)
-            if current is None or not current.ending or current.remaining_steps():
-                return []
-            if current.state not in (GrantState.REVOKING, GrantState.FAILED):
-                return []
-            expired = current.end_reason is EndReason.EXPIRED
-            command = GrantCommand.COMPLETE_EXPIRY if expired else GrantCommand.COMPLETE_REVOCATION
-            previous = current.transition(command)
-            current.ended_at = self._deps.clock.now()
-            current.attempts, current.retry_at, current.last_error = 0, None, ""
-            await tx.save_grant(current)
-            audit(
-                tx, self._deps, actor=self._actor, surface=self._surface, action=f"grant.{current.state.value}",
-                grant=current, from_state=previous, to_state=current.state, ended_by=current.ended_by,
-            )  # fmt: skip
-            return [GrantEnded(current.copy())]
+            events: list[Event] = []
+            for grant_id in sorted(grant_ids):
+                current = await tx.get_grant(grant_id)
+                if current is None or not current.ending or current.remaining_steps():
+                    continue
+                if current.state not in (GrantState.REVOKING, GrantState.FAILED):
+                    continue
+                expired = current.end_reason is EndReason.EXPIRED
+                command = GrantCommand.COMPLETE_EXPIRY if expired else GrantCommand.COMPLETE_REVOCATION
+                previous = current.transition(command)
+                current.ended_at = self._deps.clock.now()
+                current.attempts, current.retry_at, current.last_error = 0, None, ""
+                await tx.save_grant(current)
+                audit(
+                    tx, self._deps, actor=self._actor, surface=self._surface, action=f"grant.{current.state.value}",
+                    grant=current, from_state=previous, to_state=current.state, ended_by=current.ended_by,
+                )  # fmt: skip
+                events.append(GrantEnded(current.copy()))
+            return events
 
         await self._deps.publish(await self._deps.atomically(work))
 
@@ -361,6 +398,10 @@ class Lifecycle:
             return []
 
         await self._deps.publish(await self._deps.atomically(work))
+
+
+def _needing(live: dict[int, Grant], step: RevocationStep) -> list[Grant]:
+    return [g for g in live.values() if step not in g.steps_done]
 
 
 def _describe(error: Exception) -> str:

@@ -392,9 +392,9 @@ class AccessService:
     async def deny(self, request_id: int, approver: Person, *, surface: Surface, note: str = "") -> Decision:
         """An approver says no. Replays return the decided request unchanged."""
         request = await self.get_request(request_id)
-        policy = self._deps.catalog.get(request.customer)
-        if approver.id != request.requester.id:  # a requester may always withdraw: that is cancel
-            await self._require_approver(policy, approver)
+        if approver.id == request.requester.id:  # a requester's own "Deny" withdraws the request
+            return await self.cancel(request_id, approver, surface=surface)
+        await self._require_approver(self._deps.catalog.get(request.customer), approver)
         return await self._close(request_id, RequestCommand.DENY, approver.as_actor(), surface, _clean_reason(note))
 
     async def cancel(self, request_id: int, person: Person, *, surface: Surface) -> Decision:

@@ -252,3 +252,39 @@ async def test_end_access_cancels_a_pending_request_or_revokes_a_grant(world: Wo
     assert isinstance(ended, RevokeOutcome) and ended.grant.state is GrantState.REVOKING
     with pytest.raises(NotFound):
         await world.service.end_access(999, eve, surface=Surface.SLACK)
+
+
+async def test_access_never_starts_after_its_window(world: World) -> None:
+    world.directory._faults.failures["add_member"] = 1000  # noqa: SLF001 - Entra keeps refusing the add
+    eve, alice = await world.person("eve"), await world.person("alice")
+    outcome = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
+    await world.service.approve(outcome.request.id, alice, surface=Surface.SLACK)
+    for _ in range(8):  # retries, then failed, then the slow pace, until the hour is over
+        await world.run_due()
+        world.clock.advance(timedelta(minutes=10))
+    grant = await world.store.get_grant(outcome.request.id)
+    assert grant.state is GrantState.EXPIRED and grant.starts_at is None
+    assert len(await world.directory.calls("remove_member")) == 1  # undoes an add Entra may have half-done
+    expiring = [e async for e in world.store.audit_events() if e.record.action == "grant.expiring"]
+    assert "never_applied" in expiring[0].record.details
+
+
+async def test_guest_sessions_step_is_recorded_as_a_known_limitation(world: World) -> None:
+    guest, alice = await world.person("guest", guest=True), await world.person("alice")
+    outcome = await world.service.request_access(guest, "customer-x", "1h", "", surface=Surface.SLACK)
+    await world.service.approve(outcome.request.id, alice, surface=Surface.SLACK)
+    await world.run_due()
+    await world.service.revoke(outcome.request.id, alice.as_actor(), surface=Surface.SLACK)
+    await world.run_due()
+    assert (await world.store.get_grant(outcome.request.id)).state is GrantState.REVOKED
+    assert await world.directory.calls("revoke_sign_in_sessions") == []
+    steps = [e.record.details async for e in world.store.audit_events() if e.record.action == "grant.step_done"]
+    assert [d["step"] for d in steps] == ["remove_membership", "revoke_entra_sessions", "revoke_network_sessions"]
+    assert "B2B guest" in steps[1]["skipped"]
+
+
+async def test_requesters_own_deny_withdraws(world: World) -> None:
+    eve = await world.person("eve")
+    outcome = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
+    decision = await world.service.deny(outcome.request.id, eve, surface=Surface.SLACK)
+    assert decision.request.state is RequestState.CANCELLED
