@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.store.mapping import audit_from_row, grant_from_row, grant_values, request_from_row, request_values
 from adapters.store.tables import ApprovalRow, AuditEventRow, AuditHeadRow, GrantRow, RequestRow
-from workflows.audit_chain import GENESIS, event_hash
+from workflows.audit_chain import GENESIS, canonical_fields, event_hash
 from workflows.errors import StaleState
 from workflows.model import (
     LIVE_GRANT_STATES,
@@ -103,14 +103,18 @@ class SqlTransaction:
         request.version = 0
         return request
 
-    async def save_request(self, request: AccessRequest) -> AccessRequest:
+    async def _compare_and_swap(self, table: Any, item_id: int, version: int, values: dict[str, Any]) -> None:
         stmt = (
-            update(requests_t)
-            .where(requests_t.c.id == request.id, requests_t.c.version == request.version)
-            .values(**request_values(request), version=request.version + 1)
+            update(table)
+            .where(table.c.id == item_id, table.c.version == version)
+            .values(**values, version=version + 1)
         )
         if (await self._conn.execute(stmt)).rowcount != 1:
-            raise StaleState(f"request #{request.id} changed concurrently")
+            raise StaleState(f"{table.name} #{item_id} changed concurrently")
+
+    async def save_request(self, request: AccessRequest) -> AccessRequest:
+        assert request.id is not None
+        await self._compare_and_swap(requests_t, request.id, request.version, request_values(request))
         request.version += 1
         return request
 
@@ -120,13 +124,7 @@ class SqlTransaction:
         return grant
 
     async def save_grant(self, grant: Grant) -> Grant:
-        stmt = (
-            update(grants_t)
-            .where(grants_t.c.id == grant.id, grants_t.c.version == grant.version)
-            .values(**grant_values(grant), version=grant.version + 1)
-        )
-        if (await self._conn.execute(stmt)).rowcount != 1:
-            raise StaleState(f"grant #{grant.id} changed concurrently")
+        await self._compare_and_swap(grants_t, grant.id, grant.version, grant_values(grant))
         grant.version += 1
         return grant
 
@@ -186,26 +184,10 @@ class SqlTransaction:
         rows = []
         for record in self._audit:
             seq += 1
+            fields = canonical_fields(seq, record, prev)  # exactly what the hash covers
             digest = event_hash(seq, record, prev)
-            rows.append(
-                {
-                    "seq": seq,
-                    "at": record.at,
-                    "actor_kind": str(record.actor.kind),
-                    "actor_id": record.actor.id,
-                    "actor_name": record.actor.name,
-                    "surface": str(record.surface),
-                    "action": record.action,
-                    "customer": record.customer,
-                    "request_id": record.request_id,
-                    "grant_id": record.grant_id,
-                    "from_state": None if record.from_state is None else str(record.from_state),
-                    "to_state": None if record.to_state is None else str(record.to_state),
-                    "details": json.dumps(dict(record.details), sort_keys=True, ensure_ascii=False),
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
+            details = json.dumps(fields["details"], sort_keys=True, ensure_ascii=False)
+            rows.append(fields | {"at": record.at, "details": details, "hash": digest})
             prev = digest
         await self._conn.execute(insert(audit_t), rows)
         await self._conn.execute(update(head_t).where(head_t.c.id == 1).values(seq=seq, hash=prev))
