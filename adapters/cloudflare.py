@@ -9,7 +9,7 @@ Why httpx directly and not the official `cloudflare` SDK: we call three endpoint
 would bring a second retry loop (its own `max_retries`, which ignores our budget), reads
 `CLOUDFLARE_*` variables from the environment behind our back, and has renamed these very
 methods between major versions (4.x -> 5.x). With httpx the one retry policy of
-`adapters.graph.RetryPolicy` applies (429 `Retry-After`, 5xx, timeouts; bounded budget),
+`adapters.http_retry.RetryPolicy` applies (429 `Retry-After`, 5xx, timeouts; bounded budget),
 we read Cloudflare's `{success, errors, messages, result}` envelope ourselves (keeping the
 error codes and the `cf-ray` id for the operator), and `SSL_CERT_FILE` is honoured because
 the client is created on first use.
@@ -26,13 +26,19 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from adapters.graph import RetryableError, RetryPolicy, parse_retry_after, retry_attempts, tls_verification_failed
+from adapters.http_retry import (
+    RETRY_STATUSES,
+    RetryableError,
+    RetryPolicy,
+    parse_retry_after,
+    retry_attempts,
+    tls_verification_failed,
+)
 from workflows.errors import ConfigError, SessionRevocationError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CLOUDFLARE_API_URL = "https://api.cloudflare.com/client/v4"
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class CloudflareError(Exception):
@@ -230,7 +236,7 @@ class CloudflareSessions:
                     transient=False,
                 ) from exc
             raise RetryableError(f"{method} {path}: connection to {self._base_url} failed: {exc}") from exc
-        if response.status_code in _RETRY_STATUSES:
+        if response.status_code in RETRY_STATUSES:
             raise RetryableError(
                 _describe(response, _json(response), f"{method} {path}"),
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),

@@ -24,15 +24,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
 import re
-import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +38,15 @@ from urllib.parse import quote, urlsplit
 import httpx
 import msal
 import requests
-import stamina
 
+from adapters.http_retry import (
+    RETRY_STATUSES,
+    RetryableError,
+    RetryPolicy,
+    parse_retry_after,
+    retry_attempts,
+    tls_verification_failed,
+)
 from workflows.errors import ConfigError, DirectoryError
 from workflows.model import Person
 from workflows.ports import BulkResult, MembershipChange
@@ -61,78 +65,6 @@ USER_READ_ROLES = frozenset({"User.Read.All", "User.ReadWrite.All", "Directory.R
 _USER_SELECT = "id,userPrincipalName,mail,displayName,userType"
 _GROUP_SELECT = "id,displayName,groupTypes,securityEnabled,mailEnabled,isAssignableToRole,membershipRule"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-# --------------------------------------------------------------------------------------
-# Retry plumbing (also used by adapters.cloudflare)
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How an adapter retries one call: a total time budget and the backoff between attempts.
-
-    A server's `Retry-After` is always honoured as given (never shortened); a wait that
-    would not fit in what is left of the budget ends the retries at once instead. Tests
-    can shrink `wait_initial`/`wait_max` to stay fast while keeping real `Retry-After`.
-    """
-
-    budget: float = 60.0  # seconds for all attempts of one call (may overrun by at most one wait_max)
-    attempts: int = 20
-    wait_initial: float = 0.5
-    wait_max: float = 8.0
-    wait_jitter: float = 0.5
-
-
-class RetryableError(Exception):
-    """A failure worth another attempt: throttling, a 5xx, a timeout, a dropped connection."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.request_id = request_id
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def retry_attempts(policy: RetryPolicy, deadline: float) -> AsyncIterator[stamina.Attempt]:
-    """stamina attempts that retry `RetryableError` until `deadline` (a `time.monotonic()` value)."""
-
-    def backoff(exc: Exception) -> bool | float:
-        if not isinstance(exc, RetryableError):
-            return False
-        remaining = deadline - time.monotonic()
-        if exc.retry_after is not None:
-            # The server said how long; waiting less only burns quota, waiting past the budget
-            # only blocks the caller.
-            return exc.retry_after if exc.retry_after <= remaining else False
-        return remaining > 0
-
-    remaining = max(deadline - time.monotonic(), 0.001)
-    return stamina.retry_context(
-        on=backoff,
-        attempts=policy.attempts,
-        timeout=remaining,
-        wait_initial=policy.wait_initial,
-        wait_max=policy.wait_max,
-        wait_jitter=policy.wait_jitter,
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -420,7 +352,7 @@ class GraphDirectory:
                 headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
                 if pending[key].succeeded(status, body):
                     del pending[key]
-                elif status in _RETRY_STATUSES or status == 424:
+                elif status in RETRY_STATUSES or status == 424:
                     last_problem[key] = _describe(status, body, headers.get("request-id"), what)
                     wait = parse_retry_after(headers.get("retry-after"))
                     if wait is not None:
@@ -477,7 +409,7 @@ class GraphDirectory:
                     transient=False,
                 ) from exc
             raise RetryableError(f"{method} {path}: connection to {self._graph_url} failed: {exc}") from exc
-        if response.status_code in _RETRY_STATUSES:
+        if response.status_code in RETRY_STATUSES:
             raise RetryableError(
                 _describe(response.status_code, _json(response), _request_id(response), f"{method} {path}"),
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
@@ -641,16 +573,6 @@ def load_certificate_credential(path: Path, password: str | None = None) -> dict
     if password:
         credential["passphrase"] = password
     return credential
-
-
-def tls_verification_failed(exc: BaseException) -> bool:
-    """A certificate the trust store rejects: configuration, not an outage, so no retries."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _person(user: Mapping[str, Any]) -> Person:

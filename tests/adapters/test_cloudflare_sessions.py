@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.cloudflare import CloudflareError, CloudflareSessions
-from adapters.graph import RetryPolicy
+from adapters.http_retry import RetryPolicy
 from tests.contract.directory_contract import NetworkSessionsContract
 from tests.fakes.cloudflare_server import FakeCloudflareServer, FakeToken
 from tests.fakes.fixtures import FAST_RETRY

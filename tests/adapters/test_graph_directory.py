@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from adapters.graph import GraphDirectory, RetryPolicy
+from adapters.graph import GraphDirectory
+from adapters.http_retry import RetryPolicy
 from tests.contract.directory_contract import DirectoryContract
 from tests.fakes.fixtures import EntraSettings
 from tests.fakes.graph_server import FakeGraphServer

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from adapters.cloudflare import CloudflareSessions
-from adapters.graph import GraphDirectory, RetryPolicy
+from adapters.graph import GraphDirectory
+from adapters.http_retry import RetryPolicy
 from tests.fakes.base import FakeServer
 from tests.fakes.cloudflare_server import FakeCloudflareServer, FakeToken
 from tests.fakes.graph_server import DEFAULT_APP_ROLES, FakeGraphServer
