@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_prints_the_whole_lifecycle(tmp_path: Path) -> None:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [accessbot_executable(), "demo"], cwd=tmp_path, env=clean_env(tmp_path, COLUMNS="160"),
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip

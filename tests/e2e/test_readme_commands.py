@@ -28,8 +28,8 @@ def test_first_command_serves_the_sandbox_on_sqlite(tmp_path: Path) -> None:
     port = free_port()
     env = clean_env(tmp_path, ACCESSBOT_CONFIG="examples/accessbot.toml")
     log = (tmp_path / "run.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        ["bash", *_readme_commands()[0].split()[1:], "--host", "127.0.0.1", "--port", str(port)],  # noqa: S607
+    process = subprocess.Popen(
+        ["bash", *_readme_commands()[0].split()[1:], "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
