@@ -105,10 +105,13 @@ def build_world(
     tunables: Tunables = FAST,
     directory: SandboxDirectory | None = None,
     clock: ManualClock | None = None,
+    network: SandboxNetworkSessions | None = None,
 ) -> World:
+    """Wire the core. `directory`/`network` may be any implementation (the Graph and Cloudflare
+    adapters too); the World's helpers that create users assume the sandbox."""
     store = SqlStore(engine)
     directory = directory or SandboxDirectory(engine)
-    network = SandboxNetworkSessions(engine)
+    network = network or SandboxNetworkSessions(engine)
     notifier = RecordingNotifier()
     clock = clock or ManualClock()
     deps = Deps(
