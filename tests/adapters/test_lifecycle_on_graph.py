@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cloudflare import CloudflareSessions
-from adapters.graph import GraphDirectory
 from adapters.http_retry import RetryPolicy
 from tests.fakes.cloudflare_server import FakeCloudflareServer
 from tests.fakes.fixtures import EntraSettings
