@@ -68,7 +68,16 @@ def _load(config_path: Path | None, *, need_config: bool = True) -> tuple[Settin
 
 
 def _run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    """Run one async entry point; a database problem becomes a clear message, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except DBAPIError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
+        hint = " Run `accessbot db upgrade` first." if "no such table" in reason or "does not exist" in reason else ""
+        _fail(f"database error: {reason}.{hint}")
+        raise AssertionError("unreachable") from error
 
 
 async def _with_runtime(
@@ -164,6 +173,27 @@ def check(
     assert app_config is not None
     problems = settings.missing_for_production()
     warnings = settings.warnings()
+    teams_channels = [c.approval_channels["teams"] for c in app_config.catalog if "teams" in c.approval_channels]
+    if settings.microsoft_app_id and teams_channels:
+
+        async def unseen() -> list[str]:
+            from adapters.store.chat_state import ChatState
+            from adapters.store.engine import create_engine
+            from bot.teams.references import unseen_approval_channels
+
+            engine = create_engine(settings.database_url)
+            try:
+                return await unseen_approval_channels(ChatState(engine), teams_channels)
+            except Exception:  # no database yet: nothing learned
+                return sorted(set(teams_channels))
+            finally:
+                await engine.dispose()
+
+        for channel in _run(unseen()):
+            warnings.append(
+                f"Teams approval conversation {channel} not seen by the bot yet: it will create a thread there, "
+                "which works only if the bot is installed in that team (see README, Microsoft Teams)"
+            )
     report: dict[str, Any] = {
         "config": "ok",
         "customers": [c.key for c in app_config.catalog],
@@ -204,6 +234,42 @@ def check(
         if online:
             out.print(online_report.to_table(), highlight=False)
     raise typer.Exit(exit_code)
+
+
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the zip.")] = Path(
+        "accessbot-teams.zip"
+    ),
+    app_id: Annotated[
+        str | None, typer.Option("--app-id", help="The bot's Microsoft App ID (default: $MICROSOFT_APP_ID).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Short app name shown in Teams.")] = "accessbot",
+    version: Annotated[str, typer.Option(help="App version, e.g. 1.0.0 (raise it for every upload).")] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="Developer name shown in Teams.")] = "IT Security",
+    website_url: Annotated[str, typer.Option(help="https:// URL about the bot.")] = "https://example.com/accessbot",
+    privacy_url: Annotated[str | None, typer.Option(help="https:// privacy statement (default: website).")] = None,
+    terms_url: Annotated[str | None, typer.Option(help="https:// terms of use (default: website).")] = None,
+    manifest_dir: Annotated[
+        Path | None, typer.Option(help="Folder with manifest.json and the icons (default: the checkout's).")
+    ] = None,
+) -> None:
+    """Build the Teams app package (manifest.json + icons) to upload in Teams."""
+    from bot.teams.package import MANIFEST_DIR, PackageError, build_teams_package
+
+    chosen = app_id or Settings.load().microsoft_app_id
+    if not chosen:
+        _fail("give --app-id or set MICROSOFT_APP_ID")
+        return
+    try:
+        path = build_teams_package(
+            chosen, output, name=name, version=version, developer_name=developer, website_url=website_url,
+            privacy_url=privacy_url, terms_url=terms_url, manifest_dir=manifest_dir or MANIFEST_DIR,
+        )  # fmt: skip
+    except PackageError as error:
+        _fail(str(error))
+        return
+    out.print(f"Teams app package: {path} (Teams > Apps > Manage your apps > Upload an app)")
 
 
 @db_app.command("upgrade")
@@ -327,6 +393,38 @@ def revoke(
         code = _run(_with_runtime(settings, app_config, sandbox, work))
     except AccessError as error:
         _fail(error.message)
+    raise typer.Exit(code)
+
+
+@app.command()
+def summary(
+    print_: Annotated[bool, typer.Option("--print", help="Show the summary in the terminal (the default).")] = False,
+    post: Annotated[
+        bool,
+        typer.Option("--post", help="Post it now to bot.summary_channel (an extra post; the daily one still runs)."),
+    ] = False,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The day whose daily summary to build: YYYY-MM-DD, today or yesterday. "
+            "Default: the last 24 hours up to now.",
+        ),
+    ] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write the timeline chart (PNG) to this file.")] = None,
+    config: ConfigOption = None,
+    sandbox: SandboxOption = False,
+) -> None:
+    """The daily access summary: print it, post it now, or write its timeline chart."""
+    settings, app_config = _load(config)
+    assert app_config is not None
+    from bot.summary.terminal import run_summary_command
+
+    code = _run(
+        run_summary_command(
+            settings, app_config, day=day, print_=print_, post=post, chart=chart, console=out, sandbox=sandbox
+        )
+    )
     raise typer.Exit(code)
 
 

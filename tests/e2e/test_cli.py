@@ -113,3 +113,9 @@ def test_check_without_credentials_reports_what_is_missing(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "configuration: ok (2 customers: customer-x, customer-y)" in result.stdout
     assert "AZURE_TENANT_ID" in result.stdout and "CLOUDFLARE_API_TOKEN" in result.stdout
+
+
+def test_operator_commands_on_an_empty_database_say_what_to_do(tmp_path: Path) -> None:
+    result = run(tmp_path, "grants")
+    assert result.returncode == 2
+    assert "Run `accessbot db upgrade` first" in result.stderr and "Traceback" not in result.stderr

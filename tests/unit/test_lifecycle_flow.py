@@ -255,7 +255,7 @@ async def test_end_access_cancels_a_pending_request_or_revokes_a_grant(world: Wo
 
 
 async def test_access_never_starts_after_its_window(world: World) -> None:
-    world.directory._faults.failures["add_member"] = 1000  # noqa: SLF001 - Entra keeps refusing the add
+    world.directory._faults.failures["add_member"] = 1000
     eve, alice = await world.person("eve"), await world.person("alice")
     outcome = await world.service.request_access(eve, "customer-x", "1h", "", surface=Surface.SLACK)
     await world.service.approve(outcome.request.id, alice, surface=Surface.SLACK)
