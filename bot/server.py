@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -78,6 +79,11 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    # Leave the objects loaded at start (SQLAlchemy, bolt, botbuilder, pydantic ...) out of garbage
+    # collections: a full collection walking them all stalled bursts of chat requests for 150-250 ms
+    # on 2 cores (bench/RESULTS.md), and Slack allows 3 s for an answer.
+    gc.collect()
+    gc.freeze()
     log.info("listening on http://%s:%d", host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
