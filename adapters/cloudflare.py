@@ -31,8 +31,8 @@ from adapters.http_retry import (
     RetryableError,
     RetryPolicy,
     parse_retry_after,
+    request,
     retry_attempts,
-    tls_verification_failed,
 )
 from workflows.errors import ConfigError, SessionRevocationError
 
@@ -219,23 +219,11 @@ class CloudflareSessions:
         if self._client is None:
             # Created on first use: httpx reads SSL_CERT_FILE when a client is created.
             self._client = httpx.AsyncClient(timeout=self._timeout, headers={"User-Agent": "accessbot"})
-        try:
-            response = await self._client.request(
-                method,
-                self._base_url + path,
-                json=body,
-                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-            )
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"{method} {path} timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            if tls_verification_failed(exc):
-                raise CloudflareError(
-                    f"TLS verification of CLOUDFLARE_API_URL {self._base_url} failed (behind a TLS-inspecting "
-                    f"proxy, point SSL_CERT_FILE at its CA): {exc}",
-                    transient=False,
-                ) from exc
-            raise RetryableError(f"{method} {path}: connection to {self._base_url} failed: {exc}") from exc
+        response = await request(
+            self._client, method, self._base_url + path, label=f"{method} {path}", setting="CLOUDFLARE_API_URL",
+            base=self._base_url, fatal=lambda message: CloudflareError(message, transient=False), json=body,
+            headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+        )  # fmt: skip
         if response.status_code in RETRY_STATUSES:
             raise RetryableError(
                 _describe(response, _json(response), f"{method} {path}"),

@@ -44,8 +44,8 @@ from adapters.http_retry import (
     RetryableError,
     RetryPolicy,
     parse_retry_after,
+    request,
     retry_attempts,
-    tls_verification_failed,
 )
 from workflows.errors import ConfigError, DirectoryError
 from workflows.model import Person
@@ -391,24 +391,11 @@ class GraphDirectory:
     async def _send(self, method: str, path: str, *, params: Mapping[str, str] | None, json: Any) -> httpx.Response:
         token = await self._access_token()
         client = self._http()
-        try:
-            response = await client.request(
-                method,
-                self._graph_url + path,
-                params=params,
-                json=json,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            )
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"{method} {path} timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            if tls_verification_failed(exc):
-                raise DirectoryError(
-                    f"TLS verification of GRAPH_API_URL {self._graph_url} failed (behind a TLS-inspecting "
-                    f"proxy, point SSL_CERT_FILE at its CA): {exc}",
-                    transient=False,
-                ) from exc
-            raise RetryableError(f"{method} {path}: connection to {self._graph_url} failed: {exc}") from exc
+        response = await request(
+            client, method, self._graph_url + path, label=f"{method} {path}", setting="GRAPH_API_URL",
+            base=self._graph_url, fatal=lambda message: DirectoryError(message, transient=False), params=params,
+            json=json, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )  # fmt: skip
         if response.status_code in RETRY_STATUSES:
             raise RetryableError(
                 _describe(response.status_code, _json(response), _request_id(response), f"{method} {path}"),

@@ -12,9 +12,11 @@ import datetime as dt
 import email.utils
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import stamina
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -95,3 +97,29 @@ def tls_verification_failed(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+async def request(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    label: str,
+    setting: str,
+    base: str,
+    fatal: Callable[[str], Exception],
+    **kwargs: Any,
+) -> httpx.Response:
+    """One HTTP call. Timeouts and dropped connections become `RetryableError`; a certificate the
+    trust store rejects becomes `fatal(message)` (naming `setting`), since retrying cannot fix it."""
+    try:
+        return await client.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise RetryableError(f"{label} timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        if tls_verification_failed(exc):
+            raise fatal(
+                f"TLS verification of {setting} {base} failed (behind a TLS-inspecting proxy, "
+                f"point SSL_CERT_FILE at its CA): {exc}"
+            ) from exc
+        raise RetryableError(f"{label}: connection to {base} failed: {exc}") from exc
