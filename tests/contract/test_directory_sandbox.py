@@ -54,3 +54,28 @@ class TestSandboxNetworkSessions(NetworkSessionsContract):
     @pytest.fixture
     def net_harness(self, engine: AsyncEngine) -> NetHarness:
         return NetHarness(engine)
+
+
+async def test_sandbox_enrols_any_address_only_when_asked(engine: AsyncEngine) -> None:
+    strict, lenient = SandboxDirectory(engine), SandboxDirectory(engine, auto_enroll=True)
+    assert await strict.resolve_user("newcomer@contoso.example") is None
+    person = await lenient.resolve_user("Newcomer@Contoso.example")
+    assert person is not None and person.upn == "newcomer@contoso.example"
+    assert await strict.resolve_user(person.id) == person  # now a known sandbox user
+    assert await lenient.resolve_user("not an address") is None
+
+
+async def test_injected_faults_fail_then_recover(engine: AsyncEngine) -> None:
+    from adapters.sandbox import SandboxFaults
+    from workflows.errors import DirectoryError
+
+    faults = SandboxFaults.parse("add_member=fail:2, revoke_sign_in_sessions=hang")
+    assert faults.failures == {"add_member": 2} and faults.hangs == {"revoke_sign_in_sessions"}
+    directory = SandboxDirectory(engine, faults=faults)
+    for _ in range(2):
+        with pytest.raises(DirectoryError, match="injected"):
+            await directory.add_member("g", "u")
+    await directory.add_member("g", "u")
+    assert await directory.members("g") == {"u"}
+    with pytest.raises(ValueError, match="ACCESSBOT_SANDBOX_FAULTS"):
+        SandboxFaults.parse("add_member=explode")
