@@ -46,6 +46,9 @@ class Deps:
     clock: Clock
     tunables: Tunables = field(default_factory=Tunables)
     wake: Callable[[], None] = lambda: None  # nudges the scheduler when new work is due now
+    # While the scheduler loop runs, its events go through this queue to one delivery task, so a
+    # slow chat API (a long Slack Retry-After) never holds up expiries; order is kept.
+    background: asyncio.Queue[Event] | None = None
 
     async def atomically(self, work: Callable[[StoreTransaction], Awaitable[T]]) -> T:
         """Run `work` in a transaction; on a lost compare-and-swap, re-read and run it again.
@@ -62,6 +65,23 @@ class Deps:
                     raise
                 await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)
         raise AssertionError("unreachable")
+
+    async def publish_soon(self, events: Sequence[Event]) -> None:
+        """Publish without waiting for the front ends when a delivery task runs; else as `publish`."""
+        if self.background is None:
+            await self.publish(events)
+            return
+        for event in events:
+            self.background.put_nowait(event)
+
+    async def deliver_background(self, queue: asyncio.Queue[Event]) -> None:
+        """The delivery task: hands queued events to the notifier one at a time, in order."""
+        while True:
+            event = await queue.get()
+            try:
+                await self.publish([event])
+            finally:
+                queue.task_done()
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Hand committed events to the front ends. A notifier failure is logged, never raised."""

@@ -120,7 +120,7 @@ class Lifecycle:
             )  # fmt: skip
             return [GrantActivated(current.copy())]
 
-        await self._deps.publish(await self._deps.atomically(work))
+        await self._deps.publish_soon(await self._deps.atomically(work))
 
     async def _begin_expiries(self, grant_ids: list[int]) -> list[Grant]:
         """Mark grants whose time is up as ending (one transaction); returns those now ending."""
@@ -172,7 +172,7 @@ class Lifecycle:
             )  # fmt: skip
             return [GrantExpiringSoon(current.copy())]
 
-        await self._deps.publish(await self._deps.atomically(work))
+        await self._deps.publish_soon(await self._deps.atomically(work))
 
     # ---- the revocation sequence ------------------------------------------------------
 
@@ -316,7 +316,7 @@ class Lifecycle:
                 events.append(GrantEnded(current.copy()))
             return events
 
-        await self._deps.publish(await self._deps.atomically(work))
+        await self._deps.publish_soon(await self._deps.atomically(work))
 
     async def _attempt_failed(self, grant_id: int, step: str, error: Exception | str, *, transient: bool) -> None:
         """Back off and retry later; past the attempt budget (or on a permanent error) the grant is failed."""
@@ -351,7 +351,7 @@ class Lifecycle:
 
         events = await self._deps.atomically(work)
         log.warning("grant #%s: %s failed (%s)", grant_id, step, message)
-        await self._deps.publish(events)
+        await self._deps.publish_soon(events)
 
     # ---- pending requests -------------------------------------------------------------
 
@@ -397,7 +397,7 @@ class Lifecycle:
                 return [ApproversReminded(current)]
             return []
 
-        await self._deps.publish(await self._deps.atomically(work))
+        await self._deps.publish_soon(await self._deps.atomically(work))
 
 
 def _needing(live: dict[int, Grant], step: RevocationStep) -> list[Grant]:

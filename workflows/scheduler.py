@@ -8,12 +8,14 @@ everything overdue on start and catches up at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from workflows.context import Deps
+from workflows.events import Event
 from workflows.lifecycle import Lifecycle
 
 log = logging.getLogger("accessbot.scheduler")
@@ -100,7 +102,23 @@ class Scheduler:
         return total
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The loop: process what is due, then sleep until the next due time, the poll interval or a wake-up."""
+        """The loop: process what is due, then sleep until the next due time, the poll interval or a wake-up.
+
+        Its events are delivered by a task of their own, so chat front ends never slow down expiries."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._deps.background = queue
+        delivery = asyncio.create_task(self._deps.deliver_background(queue), name="event-delivery")
+        try:
+            await self._loop(stop)
+        finally:
+            self._deps.background = None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(queue.join(), timeout=10)  # let what was decided be told
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         failures = 0
         while not stop.is_set():
             self._wakeup.clear()  # a wake() from here on (even during this cycle) ends the sleep below

@@ -91,3 +91,49 @@ async def test_two_schedulers_expire_200_grants_each_exactly_once(engine: AsyncE
     events = [e async for e in first.store.audit_events()]
     assert verify_chain(events) is None
     assert Counter(e.record.action for e in events)["grant.expired"] == 200
+
+
+async def test_a_stuck_chat_front_end_does_not_hold_up_expiries(sqlite_engine: AsyncEngine) -> None:
+    class StuckNotifier:
+        """A front end waiting out a very long Retry-After."""
+
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+            self.seen: list[object] = []
+
+        async def publish(self, event: object) -> None:
+            self.seen.append(event)
+            await self.release.wait()
+
+    world = build_world(sqlite_engine)
+    stuck = StuckNotifier()
+    world.deps.notifier = stuck  # type: ignore[assignment]
+    now = world.clock.now()
+    people = [await world.directory.add_user(f"user{i}@contoso.example") for i in range(2)]
+    async with world.store.transaction() as tx:
+        for i, person in enumerate(people):
+            await tx.add_grant(
+                Grant(
+                    id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
+                    duration=timedelta(hours=1), state=GrantState.ACTIVE, created_at=now - timedelta(hours=1),
+                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(minutes=i * 5), reminded=True,
+                )
+            )  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.create_task(world.scheduler.run_forever(stop))
+    for _ in range(200):
+        if (await world.store.get_grant(1)).state is GrantState.EXPIRED and stuck.seen:
+            break
+        await asyncio.sleep(0.02)
+    world.clock.advance(timedelta(minutes=5))  # the second grant's end comes while delivery is stuck
+    world.scheduler.wake()
+    for _ in range(200):
+        if (await world.store.get_grant(2)).state is GrantState.EXPIRED:
+            break
+        await asyncio.sleep(0.02)
+    assert (await world.store.get_grant(2)).state is GrantState.EXPIRED
+    assert len(stuck.seen) == 1  # still stuck on the first notice
+    stuck.release.set()
+    stop.set()
+    await loop
+    assert [e.grant.id for e in stuck.seen] == [1, 2]  # type: ignore[attr-defined]  # in order, none lost
