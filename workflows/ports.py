@@ -186,6 +186,10 @@ class Store(Protocol):
         """Give back a lease early ("grant" or "request")."""
         ...
 
+    async def extend_leases(self, kind: str, item_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
+        """Push out the leases `owner` still holds on these items (a heartbeat); returns how many."""
+        ...
+
     async def oldest_due(self, now: datetime) -> datetime | None:
         """The earliest due time of any unfinished work (for the scheduler lag metric)."""
         ...

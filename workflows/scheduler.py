@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from workflows.context import Deps
 from workflows.events import Event
 from workflows.lifecycle import Lifecycle
+from workflows.model import AccessRequest, Grant
 
 log = logging.getLogger("accessbot.scheduler")
 
@@ -55,12 +56,16 @@ class Scheduler:
         now = self._deps.clock.now()
         grants = await store.claim_due_grants(now, self.owner, settings.lease_seconds, settings.batch_size)
         requests = await store.claim_due_requests(now, self.owner, settings.lease_seconds, settings.batch_size)
+        heartbeat = asyncio.create_task(self._heartbeat(grants, requests), name="lease-heartbeat")
         try:
             if grants:
                 await self._lifecycle.process_grants(grants)
             if requests:
                 await self._lifecycle.process_requests(requests)
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             for grant in grants:
                 await store.release("grant", grant.id, self.owner)
             for request in requests:
@@ -68,6 +73,22 @@ class Scheduler:
                 await store.release("request", request.id, self.owner)
         self.cycles += 1
         return len(grants) + len(requests)
+
+    async def _heartbeat(self, grants: Sequence[Grant], requests: Sequence[AccessRequest]) -> None:
+        """Keep our leases while a batch takes long (throttled directory calls): nobody else may start
+        on these items while we are still on them; if we die, the leases simply run out."""
+        store, lease = self._deps.store, self._settings.lease_seconds
+        grant_ids = [g.id for g in grants]
+        request_ids = [r.id for r in requests if r.id is not None]
+        if not grant_ids and not request_ids:
+            return
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await store.extend_leases("grant", grant_ids, self.owner, lease)
+                await store.extend_leases("request", request_ids, self.owner, lease)
+            except Exception:  # the database may blip; the next beat tries again
+                log.warning("could not extend leases", exc_info=True)
 
     async def process_now(
         self, grant_ids: Sequence[int], on_progress: Callable[[int], None] = lambda n: None, chunk: int = 20
@@ -80,12 +101,16 @@ class Scheduler:
         claimed = await store.claim_due_grants(
             self._deps.clock.now(), self.owner, settings.lease_seconds, len(grant_ids) or 1, only_ids=grant_ids
         )
+        heartbeat = asyncio.create_task(self._heartbeat(claimed, []), name="lease-heartbeat")
         try:
             for start in range(0, len(claimed), chunk):
                 part = claimed[start : start + chunk]
                 await self._lifecycle.process_grants(part)
                 on_progress(len(part))
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             for grant in claimed:
                 await store.release("grant", grant.id, self.owner)
         taken = {g.id for g in claimed}

@@ -270,6 +270,18 @@ class SqlStore:
                 .values(lease_owner=None, lease_until=None)
             )
 
+    async def extend_leases(self, kind: str, item_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
+        if not item_ids:
+            return 0
+        table = {"grant": grants_t, "request": requests_t}[kind]
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(table)
+                .where(table.c.id.in_(list(item_ids)), table.c.lease_owner == owner)
+                .values(lease_until=wall_now() + timedelta(seconds=lease_seconds))
+            )
+            return int(result.rowcount)
+
     async def oldest_due(self, now: datetime) -> datetime | None:
         async with self._engine.connect() as conn:
             found = []

@@ -137,3 +137,43 @@ async def test_a_stuck_chat_front_end_does_not_hold_up_expiries(sqlite_engine: A
     stop.set()
     await loop
     assert [e.grant.id for e in stuck.seen] == [1, 2]  # type: ignore[attr-defined]  # in order, none lost
+
+
+async def test_a_slow_batch_keeps_its_leases(engine: AsyncEngine) -> None:
+    """A batch slower than the lease (Graph throttling) is not taken over by another replica meanwhile."""
+    from adapters.sandbox import SandboxDirectory
+    from workflows.ports import BulkResult, MembershipChange
+
+    class SlowDirectory(SandboxDirectory):
+        async def remove_members(self, changes: list[MembershipChange]) -> BulkResult:  # type: ignore[override]
+            await asyncio.sleep(1.2)  # four lease lengths
+            return await super().remove_members(changes)
+
+    first = build_world(engine, directory=SlowDirectory(engine))
+    now = first.clock.now()
+    people = [await first.directory.add_user(f"user{i}@contoso.example") for i in range(3)]
+    async with first.store.transaction() as tx:
+        for i, person in enumerate(people):
+            await tx.add_grant(
+                Grant(
+                    id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
+                    duration=timedelta(hours=1), state=GrantState.ACTIVE, created_at=now - timedelta(hours=1),
+                    starts_at=now - timedelta(hours=1), ends_at=now, reminded=True,
+                )
+            )  # fmt: skip
+    slow = Scheduler(first.deps, SchedulerSettings(lease_seconds=0.3, batch_size=10), "slow-replica")
+    other_engine = await clone_engine(engine)
+    try:
+        second = build_world(other_engine, clock=first.clock)
+        eager = Scheduler(second.deps, SchedulerSettings(lease_seconds=0.3, batch_size=10), "eager-replica")
+        batch = asyncio.create_task(slow.run_once())
+        stolen = 0
+        while not batch.done():
+            stolen += await eager.run_once()
+            await asyncio.sleep(0.05)
+        assert await batch == 3
+    finally:
+        await other_engine.dispose()
+    assert stolen == 0
+    assert Counter(c["subject"] for c in await first.directory.calls("remove_member")) == {p.id: 1 for p in people}
+    assert {g.state for g in await first.store.list_grants()} == {GrantState.EXPIRED}
