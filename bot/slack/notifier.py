@@ -202,8 +202,14 @@ class SlackNotifier:
             slack_id = await self._ctx.identity.slack_user_for_email(upn)
             if slack_id:
                 mentions.append(f"<@{slack_id}>")  # ids come from Slack itself, never from user text
+        posted = await self._ctx.chat_state.messages(request.id, surface=SURFACE, purpose=APPROVAL)
+        if not posted:
+            # The approval message never went out (Slack failed, or the bot died right after the
+            # request was committed): post it now, so the first reminder heals the loss.
+            await self._post_approval(request)
+            return
         message = render.reminder_message(request, policy, mentions)
-        for item in await self._ctx.chat_state.messages(request.id, surface=SURFACE, purpose=APPROVAL):
+        for item in posted:
             await self._ctx.client.chat_postMessage(
                 channel=item.channel, thread_ts=item.message_id, **message.as_kwargs()
             )

@@ -108,3 +108,19 @@ async def test_someone_elses_grant_cannot_be_ended_from_slack(slack_bot: SlackBo
     assert "belongs to dave@contoso.example" in str(bot.responses_for("U0MALLORY")[0]["text"])
     grant = await bot.runtime.store.get_grant(1)
     assert grant is not None and grant.state is GrantState.ACTIVE
+
+
+async def test_a_lost_approval_message_is_posted_by_the_first_reminder(slack_bot: SlackBot) -> None:
+    bot, slack = slack_bot, slack_bot.slack
+    slack.faults.push(500, match=lambda _verb, method: method == "chat.postMessage")  # Slack fails that post
+    await bot.command("U0DAVE", "cx 1h")
+    await wait_until(lambda: bool(slack.faults.served), what="the failed post")
+    assert slack.in_channel(APPROVALS) == []
+    bot.clock.advance(timedelta(minutes=16))
+    await bot.runtime.scheduler.run_until_idle()
+    messages = slack.in_channel(APPROVALS)
+    assert len(messages) == 1 and messages[0].thread_ts is None
+    action, value = messages[0].button_value("Approve")  # a full approval message, buttons and all
+    await bot.click("U0ALICE", action, value, channel=APPROVALS, ts=messages[0].ts)
+    await wait_until(lambda: messages[0].buttons() == [], what="the approval")
+    assert (await bot.runtime.store.get_request(1)).state is RequestState.APPROVED
