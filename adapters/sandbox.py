@@ -163,22 +163,52 @@ class SandboxDirectory:
         await self._faults.check("revoke_sign_in_sessions")
         await self._record("revoke_sign_in_sessions", "", user_id, True)
 
-    async def remove_members(self, changes: Sequence[MembershipChange]) -> BulkResult:
+    async def _passing(self, op: str, keys: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+        """Injected faults first, outside any transaction (a hang must not hold a database lock)."""
+        passing: list[str] = []
         failed: dict[str, str] = {}
-        for change in changes:
+        for key in keys:
             try:
-                await self.remove_member(change.group_id, change.user_id)
+                await self._faults.check(op)
+                passing.append(key)
             except DirectoryError as error:
-                failed[f"{change.group_id}:{change.user_id}"] = str(error)
+                failed[key] = str(error)
+        return passing, failed
+
+    async def remove_members(self, changes: Sequence[MembershipChange]) -> BulkResult:
+        """Like Graph's $batch: one round trip (here, one transaction) for many removals."""
+        by_key = {f"{c.group_id}:{c.user_id}": c for c in changes}
+        passing, failed = await self._passing("remove_member", list(by_key))
+        async with self._engine.begin() as conn:
+            for key in passing:
+                change = by_key[key]
+                result = await conn.execute(
+                    delete(members_t).where(
+                        members_t.c.group_id == change.group_id, members_t.c.member_id == change.user_id
+                    )
+                )
+                await conn.execute(
+                    insert(calls_t).values(
+                        at=datetime.now(UTC), op="remove_member", target=change.group_id, subject=change.user_id,
+                        changed=result.rowcount > 0,
+                    )
+                )  # fmt: skip
+        log.info("sandbox directory: remove_members x%d (%d failed)", len(changes), len(failed))
         return BulkResult(failed)
 
     async def revoke_sign_in_sessions_many(self, user_ids: Sequence[str]) -> BulkResult:
-        failed: dict[str, str] = {}
-        for user_id in user_ids:
-            try:
-                await self.revoke_sign_in_sessions(user_id)
-            except DirectoryError as error:
-                failed[user_id] = str(error)
+        passing, failed = await self._passing("revoke_sign_in_sessions", list(user_ids))
+        if passing:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(calls_t),
+                    [
+                        {"at": datetime.now(UTC), "op": "revoke_sign_in_sessions", "target": "", "subject": user_id,
+                         "changed": True}
+                        for user_id in passing
+                    ],
+                )  # fmt: skip
+        log.info("sandbox directory: revoke_sign_in_sessions x%d (%d failed)", len(user_ids), len(failed))
         return BulkResult(failed)
 
     # ---- what the sandbox was asked (tests, demo, drills) ------------------------------
