@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import build_world, clone_engine, migrated_engine  # noqa: E402
-from workflows.model import Grant, GrantState  # noqa: E402
-from workflows.scheduler import Scheduler, SchedulerSettings  # noqa: E402
+from tests.support import build_world, clone_engine, migrated_engine
+from workflows.model import Grant, GrantState
+from workflows.scheduler import Scheduler, SchedulerSettings
 
 
 async def wave(grants: int, database: str, replicas: int) -> float:
@@ -69,8 +69,8 @@ def main() -> None:
     elapsed = asyncio.run(wave(args.grants, args.database, args.replicas))
     load = os.getloadavg()[0]
     print(
-        f"machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}; "
-        f"load average {load:.2f}"
+        f"machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average {load:.2f}"
     )
     print(
         f"{args.grants} expiries on {args.database} with {args.replicas} replica(s): {elapsed:.2f} s "
