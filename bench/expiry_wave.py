@@ -18,13 +18,12 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import build_world, clone_engine, migrated_engine
-from workflows.model import Grant, GrantState
+from tests.support import build_world, clone_engine, migrated_engine, seed_active_grants
+from workflows.model import GrantState
 from workflows.scheduler import Scheduler, SchedulerSettings
 
 
@@ -34,16 +33,7 @@ async def wave(grants: int, database: str, replicas: int) -> float:
             world = build_world(engine)
             now = world.clock.now()
             people = [await world.directory.add_user(f"eng{i:05d}@contoso.example") for i in range(grants)]
-            async with world.store.transaction() as tx:
-                for i, person in enumerate(people):
-                    await tx.add_grant(
-                        Grant(
-                            id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
-                            duration=timedelta(hours=1), state=GrantState.ACTIVE,
-                            created_at=now - timedelta(hours=1), starts_at=now - timedelta(hours=1), ends_at=now,
-                            reminded=True,
-                        )
-                    )  # fmt: skip
+            await seed_active_grants(world.store, people, ends_at=now)
             engines = [engine] + [await clone_engine(engine) for _ in range(replicas - 1)]
             settings = SchedulerSettings(lease_seconds=120, batch_size=200)
             schedulers = [

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -20,6 +20,7 @@ from adapters.store.repository import SqlStore
 from tests.fakes.clock import ManualClock
 from tests.fakes.notifier import RecordingNotifier
 from workflows.context import Deps, Tunables
+from workflows.model import Grant, GrantState, Person
 from workflows.policy import Catalog, CustomerPolicy
 from workflows.scheduler import Scheduler, SchedulerSettings
 from workflows.service import AccessService
@@ -140,3 +141,24 @@ async def clone_engine(engine: AsyncEngine) -> AsyncEngine:
         pool_size=20,
         max_overflow=20,
     )
+
+
+async def seed_active_grants(
+    store: SqlStore,
+    people: list[Person],
+    *,
+    ends_at: list[datetime] | datetime,
+    group_id: str = "group-customer-x",
+    customer_key: str = "customer-x",
+) -> None:
+    """Active one-hour grants #1..#n (one per person) ending at `ends_at`, already reminded: a wave of expiries."""
+    ends = ends_at if isinstance(ends_at, list) else [ends_at] * len(people)
+    async with store.transaction() as tx:
+        for i, (person, end) in enumerate(zip(people, ends, strict=True)):
+            await tx.add_grant(
+                Grant(
+                    id=i + 1, customer=customer_key, group_id=group_id, person=person, duration=timedelta(hours=1),
+                    state=GrantState.ACTIVE, created_at=end - timedelta(hours=1), starts_at=end - timedelta(hours=1),
+                    ends_at=end, reminded=True,
+                )
+            )  # fmt: skip

@@ -14,8 +14,8 @@ from adapters.http_retry import RetryPolicy
 from tests.fakes.cloudflare_server import FakeCloudflareServer
 from tests.fakes.fixtures import EntraSettings
 from tests.fakes.graph_server import FakeGraphServer
-from tests.support import World, build_world, customer
-from workflows.model import Grant, GrantState, Person, Surface
+from tests.support import World, build_world, customer, seed_active_grants
+from workflows.model import GrantState, Person, Surface
 
 
 @pytest.fixture
@@ -73,15 +73,7 @@ async def test_a_wave_of_100_expiries_costs_at_most_10_graph_requests(
         user_id = graph_server.add_user(f"eng{i:03d}@contoso.example", f"eng{i:03d}@contoso.example")
         graph_server.groups[group].members.add(user_id)
         people.append(Person(user_id, f"eng{i:03d}@contoso.example", f"eng{i:03d}@contoso.example"))
-    async with world.store.transaction() as tx:
-        for i, person in enumerate(people):
-            await tx.add_grant(
-                Grant(
-                    id=i + 1, customer="customer-x", group_id=group, person=person, duration=timedelta(hours=1),
-                    state=GrantState.ACTIVE, created_at=now - timedelta(hours=1), starts_at=now - timedelta(hours=1),
-                    ends_at=now, reminded=True,
-                )
-            )  # fmt: skip
+    await seed_active_grants(world.store, people, ends_at=now, group_id=group)
     before = len(graph_server.requests)
     await world.run_due()
     graph_requests = graph_server.requests[before:]

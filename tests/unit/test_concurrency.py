@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import build_world, clone_engine, customer
+from tests.support import build_world, clone_engine, customer, seed_active_grants
 from workflows.audit_chain import verify_chain
 from workflows.events import RequestApproved
-from workflows.model import Grant, GrantState, Person, RequestState, Surface
+from workflows.model import GrantState, Person, RequestState, Surface
 from workflows.scheduler import Scheduler, SchedulerSettings
 
 
@@ -57,15 +57,7 @@ async def test_two_schedulers_expire_200_grants_each_exactly_once(engine: AsyncE
     first = build_world(engine)
     people: list[Person] = [await first.directory.add_user(f"user{i:03d}@contoso.example") for i in range(200)]
     now = first.clock.now()
-    async with first.store.transaction() as tx:
-        for i, person in enumerate(people):
-            await tx.add_grant(
-                Grant(
-                    id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
-                    duration=timedelta(hours=1), state=GrantState.ACTIVE, created_at=now - timedelta(hours=1),
-                    starts_at=now - timedelta(hours=1), ends_at=now, reminded=True,
-                )
-            )  # fmt: skip
+    await seed_active_grants(first.store, people, ends_at=now)
     for person in people:
         await first.directory.add_member("group-customer-x", person.id)
 
@@ -110,15 +102,7 @@ async def test_a_stuck_chat_front_end_does_not_hold_up_expiries(sqlite_engine: A
     world.deps.notifier = stuck  # type: ignore[assignment]
     now = world.clock.now()
     people = [await world.directory.add_user(f"user{i}@contoso.example") for i in range(2)]
-    async with world.store.transaction() as tx:
-        for i, person in enumerate(people):
-            await tx.add_grant(
-                Grant(
-                    id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
-                    duration=timedelta(hours=1), state=GrantState.ACTIVE, created_at=now - timedelta(hours=1),
-                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(minutes=i * 5), reminded=True,
-                )
-            )  # fmt: skip
+    await seed_active_grants(world.store, people, ends_at=[now + timedelta(minutes=i * 5) for i in range(2)])
     stop = asyncio.Event()
     loop = asyncio.create_task(world.scheduler.run_forever(stop))
     for _ in range(200):
@@ -152,15 +136,7 @@ async def test_a_slow_batch_keeps_its_leases(engine: AsyncEngine) -> None:
     first = build_world(engine, directory=SlowDirectory(engine))
     now = first.clock.now()
     people = [await first.directory.add_user(f"user{i}@contoso.example") for i in range(3)]
-    async with first.store.transaction() as tx:
-        for i, person in enumerate(people):
-            await tx.add_grant(
-                Grant(
-                    id=i + 1, customer="customer-x", group_id="group-customer-x", person=person,
-                    duration=timedelta(hours=1), state=GrantState.ACTIVE, created_at=now - timedelta(hours=1),
-                    starts_at=now - timedelta(hours=1), ends_at=now, reminded=True,
-                )
-            )  # fmt: skip
+    await seed_active_grants(first.store, people, ends_at=now)
     slow = Scheduler(first.deps, SchedulerSettings(lease_seconds=0.3, batch_size=10), "slow-replica")
     other_engine = await clone_engine(engine)
     try:
